@@ -1,0 +1,78 @@
+"""
+### Social metrics daily
+
+Tells which of the organisation's social-media accounts have gone quiet and where their
+audiences live (SPEC §1), for the run's data interval:
+
+1. **prepare_warehouse** applies pending schema migrations and checks the registry files
+   (Variable `socialmetrics_registry_dir`).
+2. **plan** splits the registry's accounts into a fixed number of batches
+   (`socialmetrics_extract_batches`): new accounts get their whole reachable history,
+   known ones the interval plus the look-back window (`socialmetrics_lookback_days`).
+3. **extract** (one mapped task per batch) calls the X API through the connection `x_api`
+   and lands every answer as received.
+4. **validate** (per batch) checks the rows with Great Expectations; failing rows are
+   quarantined with their reason.
+5. **load** writes raw, staging, quarantine, core and `ops` counts in one transaction
+   (connection `warehouse`).
+6. **build_marts** rebuilds the `marts` schema and runs its checks.
+
+Rerunning a day changes nothing in `core` or `marts`. Row counts per stage are in
+`ops.stage_count`; expectation results in `ops.validation_result`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import Asset, CronDataIntervalTimetable, dag, get_current_context, task
+
+from socialmetrics import pipeline
+
+MARTS = Asset("warehouse://marts")
+
+
+@dag(
+    dag_id="social_metrics_daily",
+    schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"retries": 2, "retry_delay": timedelta(seconds=30)},
+    tags=["socialmetrics"],
+    doc_md=__doc__,
+)
+def social_metrics_daily():
+    @task
+    def prepare_warehouse() -> dict:
+        return pipeline.prepare_warehouse()
+
+    @task
+    def plan(ready: dict) -> list[dict]:
+        return pipeline.plan(pipeline.window_from_context(get_current_context()))
+
+    @task
+    def extract(batch: dict) -> dict:
+        return pipeline.extract(batch, pipeline.window_from_context(get_current_context()))
+
+    @task
+    def validate(extracted: dict) -> dict:
+        return pipeline.validate(extracted, pipeline.window_from_context(get_current_context()))
+
+    @task
+    def load(validated: list[dict]) -> dict:
+        return pipeline.load(validated, pipeline.window_from_context(get_current_context()))
+
+    @task(outlets=[MARTS])
+    def build_marts(loaded: dict) -> dict:
+        return pipeline.build_marts()
+
+    ready = prepare_warehouse()
+    batches = plan(ready)
+    raw = extract.expand(batch=batches)
+    checked = validate.expand(extracted=raw)
+    loaded = load(checked)
+    build_marts(loaded)
+
+
+social_metrics_daily()

@@ -1,0 +1,627 @@
+"""X API v2 client: user lookup, user timelines and followers (SPEC §5.2).
+
+The same code talks to https://api.x.com and to the project's sandbox; base URL and
+bearer token come from the Airflow connection ``x_api`` (host, password).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from socialmetrics.connectors.http import (
+    DEFAULT_TIMEOUT,
+    RETRYABLE_STATUSES,
+    ResponseCallback,
+    backoff_delay,
+    build_session,
+    header_int,
+    landing_hook,
+)
+
+__all__ = [
+    "PLATFORM",
+    "UserLookup",
+    "XApiError",
+    "XAuthError",
+    "XClient",
+]
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "x"
+USERS_BY = "/2/users/by"
+USER_TWEETS = "/2/users/:id/tweets"
+USER_FOLLOWERS = "/2/users/:id/followers"
+
+LOOKUP_BATCH = 100  # usernames per /2/users/by call (API maximum)
+TIMELINE_PAGE = (5, 100)  # allowed max_results on /2/users/:id/tweets
+FOLLOWERS_PAGE = (1, 1000)  # allowed max_results on /2/users/:id/followers
+REACHABLE_POSTS = 3200  # the API serves only the most recent 3,200 posts of a user
+RATE_LIMIT_MARGIN = 1.0  # seconds added after x-rate-limit-reset: clocks are not in sync
+LEGACY_RATE_LIMIT_CODE = 88
+
+
+class XApiError(Exception):
+    """An X API answer that cannot be used and will not get better by retrying.
+
+    The message names the endpoint, the HTTP status and what went wrong; ``endpoint``,
+    ``status`` (``None`` when no answer came) and ``errors`` (the API's ``errors`` array,
+    if any) are kept for callers that branch on them.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: str | None = None,
+        status: int | None = None,
+        errors: Sequence[dict[str, Any]] = (),
+    ) -> None:
+        super().__init__(message)
+        self.endpoint = endpoint
+        self.status = status
+        self.errors = list(errors)
+
+
+class XAuthError(XApiError):
+    """401/403: the credentials of the Airflow connection were refused. Never retried."""
+
+    def __init__(self, message: str, *, connection_id: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.connection_id = connection_id
+
+
+@dataclass(frozen=True)
+class UserLookup:
+    """Result of :meth:`XClient.lookup_users`.
+
+    ``users`` are the user objects returned; ``errors`` the API's partial errors (for
+    example a username that does not exist or is suspended), recorded rather than raised.
+    """
+
+    users: list[dict[str, Any]]
+    errors: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class _Retry:
+    """Outcome of one attempt that is worth another try."""
+
+    reason: str
+    wait: float | None = None  # None: use the backoff schedule
+
+
+class XClient:
+    """Client for the X API v2 endpoints the pipeline uses.
+
+    Every call has a timeout. 5xx answers, connection errors, timeouts and 200 answers
+    that are not valid JSON are retried with exponential backoff, at most ``max_retries``
+    times per request, then :class:`XApiError` is raised. A 429 waits until
+    ``x-rate-limit-reset`` (+1 s) and retries (the same budget); an answer with
+    ``x-rate-limit-remaining: 0`` makes the next call to that endpoint wait for the reset.
+    No single wait exceeds ``max_rate_limit_wait`` seconds: :class:`XApiError` instead.
+    401/403 raise :class:`XAuthError` at once.
+
+    ``on_response`` receives a :class:`~socialmetrics.connectors.http.ResponseRecord` for
+    every answer, including error answers and each retry attempt, before the client looks
+    at it. The bearer token is sent only in the ``Authorization`` header.
+
+    ``sleep`` is called for every wait (tests pass a recorder); ``session`` may be a
+    shared :class:`requests.Session` (the client then leaves it open on :meth:`close`);
+    ``seed`` seeds the backoff jitter. A client keeps per-endpoint rate-limit state and
+    is not thread-safe: use one per task or thread.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        bearer_token: str,
+        *,
+        connection_id: str = "x_api",
+        on_response: ResponseCallback | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int = 5,
+        backoff_factor: float = 0.5,
+        max_rate_limit_wait: float = 900.0,
+        sleep: Callable[[float], None] = time.sleep,
+        session: requests.Session | None = None,
+        seed: int | None = None,
+    ) -> None:
+        if not base_url or not base_url.startswith(("http://", "https://")):
+            raise ValueError(
+                f"X API base URL {base_url!r} must start with https:// or http:// "
+                f"(the host of Airflow connection {connection_id!r}, "
+                "e.g. https://api.x.com)"
+            )
+        self.connection_id = connection_id
+        if not bearer_token:
+            raise XAuthError(
+                f"Airflow connection {connection_id!r} has no bearer token. "
+                f"Put the X API bearer token in the connection's password field "
+                f"({_conn_env_var(connection_id)}) and rerun.",
+                connection_id=connection_id,
+            )
+        self._base_url = base_url.rstrip("/")
+        self._token = bearer_token
+        self._on_response = on_response
+        self._timeout = timeout
+        self._max_retries = max_retries
+        self._backoff_factor = backoff_factor
+        self._max_rate_limit_wait = max_rate_limit_wait
+        self._sleep = sleep
+        # x-rate-limit-reset is Unix time on the server's clock; compare with ours.
+        self._clock: Callable[[], float] = time.time
+        self._rng = random.Random(seed)
+        self._owns_session = session is None
+        # The adapter must not retry by itself (retries=0): urllib3's Retry handles 5xx
+        # inside the adapter, so a failed attempt would never reach on_response and would
+        # be lost to the raw landing (SPEC §5.3), and its sleeps could not be observed or
+        # bounded by the rate-limit rules. The loop in _get retries instead, still on a
+        # pooled requests/urllib3 connection.
+        self._session = session if session is not None else build_session(timeout=timeout)
+        self._calls: dict[str, int] = {}
+        self._reset_at: dict[str, int] = {}  # endpoint -> reset time, when remaining hit 0
+
+    # -- public API --------------------------------------------------------------------
+
+    @property
+    def calls(self) -> dict[str, int]:
+        """API calls made so far per endpoint template, retries included."""
+        return dict(self._calls)
+
+    def lookup_users(
+        self,
+        usernames: Sequence[str],
+        user_fields: Sequence[str] = ("created_at", "location", "public_metrics"),
+    ) -> UserLookup:
+        """Look up users by username, 100 per call (``GET /2/users/by``).
+
+        Returns the users the API returned and, separately, its partial errors (e.g.
+        ``resource-not-found`` for an unknown or suspended username). Order of users is
+        the API's. Raises :class:`XApiError` when an answer has neither ``data`` nor
+        ``errors``.
+        """
+        if isinstance(usernames, str):
+            raise TypeError("usernames must be a sequence of usernames, not one string")
+        names = list(usernames)
+        users: list[dict[str, Any]] = []
+        errors: list[dict[str, Any]] = []
+        for batch in _batches(names, LOOKUP_BATCH):
+            params = {"usernames": ",".join(batch)}
+            if user_fields:
+                params["user.fields"] = ",".join(user_fields)
+            payload = self._get(USERS_BY, "/2/users/by", params)
+            if "data" not in payload and "errors" not in payload:
+                raise self._drift(USERS_BY, "has neither `data` nor `errors`", payload)
+            data = payload.get("data", [])
+            if not isinstance(data, list):
+                raise self._drift(USERS_BY, "`data` is not a list", payload)
+            users.extend(data)
+            errors.extend(_error_list(payload))
+        if errors:
+            log.info(
+                "X API %s: %d of %d usernames not returned (kept as errors)",
+                USERS_BY,
+                len(errors),
+                len(names),
+            )
+        return UserLookup(users=users, errors=errors)
+
+    def user_posts(
+        self,
+        user_id: str,
+        start_time: datetime,
+        end_time: datetime,
+        *,
+        max_posts: int = REACHABLE_POSTS,
+    ) -> list[dict[str, Any]]:
+        """Posts of ``user_id`` created in [start_time, end_time] (``GET /2/users/:id/tweets``).
+
+        Naive times are taken as UTC, as everywhere in the pipeline; both are sent as
+        RFC 3339 UTC (``...Z``), to the second. Asks
+        for ``created_at`` and ``public_metrics``, 100 posts a page, following
+        ``meta.next_token`` until it is absent or ``max_posts`` posts are in (the API serves
+        only the 3,200 most recent). A window without posts returns ``[]``. Raises
+        :class:`XApiError` on a page with neither ``data`` nor ``meta`` (e.g. unknown user).
+        Records are returned as received, not validated.
+        """
+        start_utc, end_utc = _as_utc(start_time), _as_utc(end_time)
+        start, end = _rfc3339(start_utc), _rfc3339(end_utc)
+        if start_utc >= end_utc:
+            raise ValueError(f"start_time {start} must be before end_time {end}")
+        params = {
+            "start_time": start,
+            "end_time": end,
+            "tweet.fields": "created_at,public_metrics",
+        }
+        return self._paged(
+            USER_TWEETS,
+            f"/2/users/{quote(str(user_id), safe='')}/tweets",
+            params,
+            limit=max_posts,
+            page_bounds=TIMELINE_PAGE,
+        )
+
+    def followers(self, user_id: str, *, limit: int = 1000) -> list[dict[str, Any]]:
+        """Up to ``limit`` followers of ``user_id`` with their free-text ``location``.
+
+        ``GET /2/users/:id/followers`` with ``user.fields=location`` and
+        ``max_results=min(1000, remaining)``, paged by ``meta.next_token``. Raises
+        :class:`XApiError` on a page with neither ``data`` nor ``meta``.
+        """
+        return self._paged(
+            USER_FOLLOWERS,
+            f"/2/users/{quote(str(user_id), safe='')}/followers",
+            {"user.fields": "location"},
+            limit=limit,
+            page_bounds=FOLLOWERS_PAGE,
+        )
+
+    def close(self) -> None:
+        """Close the HTTP session if this client created it."""
+        if self._owns_session:
+            self._session.close()
+
+    def __enter__(self) -> XClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- paging ------------------------------------------------------------------------
+
+    def _paged(
+        self,
+        endpoint: str,
+        path: str,
+        base_params: dict[str, str],
+        *,
+        limit: int,
+        page_bounds: tuple[int, int],
+    ) -> list[dict[str, Any]]:
+        if limit < 1:
+            return []
+        smallest, largest = page_bounds
+        items: list[dict[str, Any]] = []
+        token: str | None = None
+        seen_tokens: set[str] = set()
+        while len(items) < limit:
+            params = dict(base_params)
+            params["max_results"] = str(max(smallest, min(largest, limit - len(items))))
+            if token:
+                params["pagination_token"] = token
+            payload = self._get(endpoint, path, params)
+            if "data" not in payload and "meta" not in payload:
+                raise self._drift(endpoint, "has neither `data` nor `meta`", payload, path)
+            data = payload.get("data", [])  # an empty page has no `data` key at all
+            meta = payload.get("meta") or {}
+            if not isinstance(data, list) or not isinstance(meta, dict):
+                raise self._drift(endpoint, "`data` or `meta` has the wrong type", payload, path)
+            items.extend(data)
+            if payload.get("errors"):
+                log.info(
+                    "X API GET %s: page carried %d partial errors (landed with the answer)",
+                    path,
+                    len(_error_list(payload)),
+                )
+            token = meta.get("next_token")
+            if not token:
+                break
+            # A server that hands back a token it already gave would page forever.
+            if token in seen_tokens:
+                raise XApiError(
+                    f"X API GET {path}: meta.next_token repeated an earlier token; "
+                    "stopping instead of paging in a loop",
+                    endpoint=endpoint,
+                    status=200,
+                )
+            seen_tokens.add(token)
+        return items[:limit]
+
+    # -- one request, with retries -----------------------------------------------------
+
+    def _get(self, endpoint: str, path: str, params: dict[str, str]) -> dict[str, Any]:
+        """GET ``path`` and return its JSON object, retrying what is worth retrying."""
+        url = self._base_url + path
+        hooks = None
+        if self._on_response is not None:
+            # Per-call hooks replace the session's own "response" hooks in requests, so
+            # keep those after ours: the landing sees the answer first, the rest still run.
+            own = list(self._session.hooks.get("response") or [])
+            hooks = {"response": [landing_hook(PLATFORM, endpoint, self._on_response), *own]}
+        retries = 0
+        while True:
+            self._wait_for_window(endpoint, path)
+            self._calls[endpoint] = self._calls.get(endpoint, 0) + 1
+            outcome = self._attempt(endpoint, path, url, params, hooks, retries)
+            if not isinstance(outcome, _Retry):
+                return outcome
+            if retries >= self._max_retries:
+                raise XApiError(
+                    self._redact(
+                        f"X API GET {path} failed after {retries + 1} attempts; "
+                        f"last: {outcome.reason}"
+                    ),
+                    endpoint=endpoint,
+                )
+            delay = (
+                outcome.wait
+                if outcome.wait is not None
+                else backoff_delay(retries, self._backoff_factor, self._rng)
+            )
+            retries += 1
+            log.info(
+                "X API GET %s: %s; retry %d/%d in %.1f s",
+                path,
+                self._redact(outcome.reason),
+                retries,
+                self._max_retries,
+                delay,
+            )
+            self._sleep(delay)
+
+    def _attempt(
+        self,
+        endpoint: str,
+        path: str,
+        url: str,
+        params: dict[str, str],
+        hooks: dict[str, list[Callable[..., Any]]] | None,
+        retries: int,
+    ) -> dict[str, Any] | _Retry:
+        log.debug("X API GET %s params=%s", path, params)
+        try:
+            response = self._session.get(
+                url,
+                params=params,
+                headers={"Authorization": f"Bearer {self._token}", "Accept": "application/json"},
+                timeout=self._timeout,
+                hooks=hooks,
+                # A redirect would be followed without the Authorization header (requests
+                # strips it across hosts) and usually means a wrong base URL: report it.
+                allow_redirects=False,
+            )
+        except requests.Timeout as exc:
+            return _Retry(f"no answer within {self._timeout:g} s ({type(exc).__name__})")
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+            return _Retry(f"connection failed ({type(exc).__name__}: {exc})")
+        except requests.exceptions.ContentDecodingError as exc:
+            return _Retry(f"answer could not be decoded ({exc})")
+        except requests.RequestException as exc:
+            raise XApiError(
+                self._redact(
+                    f"X API GET {path}: request could not be made ({type(exc).__name__}: "
+                    f"{exc}); check the host of Airflow connection {self.connection_id!r}"
+                ),
+                endpoint=endpoint,
+            ) from None
+
+        status = response.status_code
+        body = response.text
+        payload, parse_error = _parse_json(body)
+        self._note_rate_limit(endpoint, response.headers)
+
+        if status in (401, 403):
+            raise self._auth_error(endpoint, path, response, payload)
+        if _is_rate_limited(status, payload):
+            return _Retry(
+                f"rate limited (HTTP {status})",
+                wait=self._rate_limit_wait(endpoint, path, response.headers, retries),
+            )
+        if status in RETRYABLE_STATUSES or status >= 500:
+            return _Retry(f"HTTP {status} {response.reason}")
+        if 300 <= status < 400:
+            raise XApiError(
+                f"X API GET {path} answered HTTP {status}, redirecting to "
+                f"{response.headers.get('Location')!r}; set the host of Airflow connection "
+                f"{self.connection_id!r} to the API's base URL (e.g. https://api.x.com)",
+                endpoint=endpoint,
+                status=status,
+            )
+        if not 200 <= status < 300:
+            raise XApiError(
+                self._redact(
+                    f"X API GET {path} answered HTTP {status} {response.reason}: "
+                    f"{_problem_text(payload) or body[:200]}"
+                ),
+                endpoint=endpoint,
+                status=status,
+                errors=_error_list(payload),
+            )
+        if parse_error is not None:
+            return _Retry(
+                f"HTTP {status} body is not valid JSON, cut off? "
+                f"({len(body)} characters; {parse_error})"
+            )
+        if not isinstance(payload, dict):
+            raise self._drift(endpoint, "is not a JSON object", payload, path)
+        return payload
+
+    # -- rate limits -------------------------------------------------------------------
+
+    def _note_rate_limit(self, endpoint: str, headers: Any) -> None:
+        remaining = header_int(headers, "x-rate-limit-remaining")
+        reset = header_int(headers, "x-rate-limit-reset")
+        if remaining == 0 and reset is not None:
+            self._reset_at[endpoint] = reset
+        else:
+            self._reset_at.pop(endpoint, None)
+
+    def _wait_for_window(self, endpoint: str, path: str) -> None:
+        reset = self._reset_at.pop(endpoint, None)
+        if reset is None:
+            return
+        until_reset = reset - self._clock()
+        wait = until_reset + RATE_LIMIT_MARGIN
+        if wait <= 0:
+            return
+        self._check_wait(endpoint, path, until_reset)
+        log.info(
+            "X API GET %s: x-rate-limit-remaining is 0; waiting %.1f s for the window reset",
+            path,
+            wait,
+        )
+        self._sleep(wait)
+
+    def _rate_limit_wait(self, endpoint: str, path: str, headers: Any, retries: int) -> float:
+        # The wait below already lasts until the reset: no second wait before the retry.
+        self._reset_at.pop(endpoint, None)
+        reset = header_int(headers, "x-rate-limit-reset")
+        if reset is None:
+            return backoff_delay(retries, self._backoff_factor, self._rng)
+        until_reset = reset - self._clock()
+        self._check_wait(endpoint, path, until_reset)
+        wait = until_reset + RATE_LIMIT_MARGIN
+        if wait <= 0:
+            # Reset already passed (clock skew): back off a little rather than hammer.
+            return backoff_delay(retries, self._backoff_factor, self._rng)
+        return wait
+
+    def _check_wait(self, endpoint: str, path: str, until_reset: float) -> None:
+        if until_reset > self._max_rate_limit_wait:
+            raise XApiError(
+                f"X API GET {path}: rate limit resets in {until_reset:.0f} s, longer than "
+                f"max_rate_limit_wait={self._max_rate_limit_wait:g} s; not waiting",
+                endpoint=endpoint,
+                status=429,
+            )
+
+    # -- errors ------------------------------------------------------------------------
+
+    def _auth_error(
+        self, endpoint: str, path: str, response: requests.Response, payload: Any
+    ) -> XAuthError:
+        status = response.status_code
+        problem = payload if isinstance(payload, dict) else {}
+        title = str(problem.get("title") or response.reason or "")
+        detail = _problem_text(payload) or response.reason or "no detail"
+        env_var = _conn_env_var(self.connection_id)
+        cid = self.connection_id
+        if status == 401:
+            message = (
+                f"X API refused the credentials of Airflow connection {cid!r} on GET {path} "
+                f"(HTTP 401 {title}: {detail}). Put a valid bearer token in the connection's "
+                f"password field ({env_var}) and rerun."
+            )
+        else:
+            reason = problem.get("reason")
+            why = f", reason {reason}" if reason else ""
+            if reason == "client-not-enrolled":
+                where = problem.get("registration_url")
+                advice = (
+                    "The bearer token must belong to an X developer App attached to a "
+                    "Project with X API v2 access"
+                    + (f" (see {where})" if where else "")
+                    + ". Put such an App's bearer token in the connection's password field "
+                    f"({env_var}) and rerun."
+                )
+            else:
+                advice = (
+                    f"Check that the App behind the bearer token may use {endpoint} on its "
+                    f"X API access level, put a suitable token in the connection's password "
+                    f"field ({env_var}) and rerun."
+                )
+            message = (
+                f"X API refused access for Airflow connection {cid!r} on GET {path} "
+                f"(HTTP 403 {title}{why}: {detail}). {advice}"
+            )
+        return XAuthError(
+            self._redact(message),
+            connection_id=cid,
+            endpoint=endpoint,
+            status=status,
+            errors=_error_list(payload),
+        )
+
+    def _drift(self, endpoint: str, what: str, payload: Any, path: str | None = None) -> XApiError:
+        errors = _error_list(payload)
+        detail = f"; errors: {_problem_text(payload)}" if errors else ""
+        shape = sorted(payload) if isinstance(payload, dict) else type(payload).__name__
+        return XApiError(
+            self._redact(
+                f"X API GET {path or endpoint}: HTTP 200 answer {what}, cannot use it"
+                f" (keys: {shape}){detail}"
+            ),
+            endpoint=endpoint,
+            status=200,
+            errors=errors,
+        )
+
+    def _redact(self, text: str) -> str:
+        # Defence in depth: messages quote server text, which should never echo the token.
+        return text.replace(self._token, "***")
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+def _conn_env_var(connection_id: str) -> str:
+    return f"AIRFLOW_CONN_{connection_id.upper()}"
+
+
+def _batches(items: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _as_utc(value: datetime) -> datetime:
+    # The pipeline carries naive datetimes that mean UTC (socialmetrics.window.RunWindow).
+    if value.tzinfo is None or value.utcoffset() is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def _rfc3339(value: datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_json(body: str) -> tuple[Any, str | None]:
+    try:
+        return json.loads(body), None
+    except ValueError as exc:
+        return None, str(exc)
+
+
+def _error_list(payload: Any) -> list[dict[str, Any]]:
+    if not isinstance(payload, dict):
+        return []
+    errors = payload.get("errors")
+    if not isinstance(errors, list):
+        return []
+    return [e if isinstance(e, dict) else {"message": str(e)} for e in errors]
+
+
+def _is_rate_limited(status: int, payload: Any) -> bool:
+    if status == 429:
+        return True
+    if not isinstance(payload, dict) or "data" in payload:
+        return False
+    if payload.get("status") == 429:
+        return True
+    return any(e.get("code") == LEGACY_RATE_LIMIT_CODE for e in _error_list(payload))
+
+
+def _problem_text(payload: Any) -> str:
+    """A short human text from a problem body or an ``errors`` array."""
+    if not isinstance(payload, dict):
+        return ""
+    parts = []
+    if payload.get("detail"):
+        parts.append(str(payload["detail"]))
+    for error in _error_list(payload)[:3]:
+        text = error.get("detail") or error.get("message") or error.get("title")
+        if text:
+            parts.append(str(text))
+    if not parts and payload.get("title"):
+        parts.append(str(payload["title"]))
+    return "; ".join(parts)

@@ -1,0 +1,92 @@
+"""The review table of SPEC §1, read back from the marts of a warehouse."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+ACCOUNTS_BY_KIND = """
+select kind,
+       count(*) as accounts,
+       sum(case when status = 'dormant' then 1 else 0 end) as dormant
+from marts.account_activity
+where organisation = :organisation and day = :day and status <> 'closed'
+group by kind
+"""
+
+LOCALITY_BY_KIND = """
+with latest as (
+    select account_key, max(snapshot_date) as snapshot_date
+    from marts.follower_locality
+    where organisation = :organisation and snapshot_date <= :day
+    group by account_key
+)
+select l.kind,
+       sum(l.in_area) as in_area,
+       sum(l.followers_known_location) as known,
+       count(*) as accounts_sampled
+from marts.follower_locality l
+join latest using (account_key, snapshot_date)
+group by l.kind
+"""
+
+
+@dataclass(frozen=True)
+class Review:
+    """What the published review reported, measured from the warehouse."""
+
+    organisation: str
+    day: date
+    accounts: dict[str, int]
+    dormant: dict[str, int]
+    in_area_share: dict[str, float | None]
+
+    def rows(self) -> list[tuple[str, str]]:
+        """The review table as (fact, value) rows."""
+
+        def share(kind: str) -> str:
+            value = self.in_area_share.get(kind)
+            return "n/a" if value is None else f"{value:.0%}"
+
+        return [
+            ("officer accounts reviewed", str(self.accounts.get("officer", 0))),
+            (
+                "of those, not posting content for at least a month",
+                str(self.dormant.get("officer", 0)),
+            ),
+            ("district accounts", str(self.accounts.get("district", 0))),
+            ("followers living in the area, district accounts", share("district")),
+            ("followers living in the area, officer accounts", share("officer")),
+        ]
+
+    def render(self) -> str:
+        """A Markdown table with a title line."""
+        lines = [
+            f"Review of {self.organisation} on {self.day} (read from marts)",
+            "",
+            "| fact from the review | value |",
+            "| --- | --- |",
+        ]
+        lines += [f"| {fact} | {value} |" for fact, value in self.rows()]
+        return "\n".join(lines)
+
+
+def read_review(engine: Engine, organisation: str, day: date) -> Review:
+    """Measure the review facts for ``organisation`` on ``day`` from the marts."""
+    params = {"organisation": organisation, "day": day}
+    with engine.connect() as conn:
+        by_kind = conn.execute(sa.text(ACCOUNTS_BY_KIND), params).all()
+        locality = conn.execute(sa.text(LOCALITY_BY_KIND), params).all()
+    return Review(
+        organisation=organisation,
+        day=day,
+        accounts={kind: int(n) for kind, n, _ in by_kind},
+        dormant={kind: int(d) for kind, _, d in by_kind},
+        in_area_share={
+            kind: (float(in_area) / float(known) if known else None)
+            for kind, in_area, known, _ in locality
+        },
+    )

@@ -1,0 +1,32 @@
+"""The platform sandbox (SPEC §5.4): a local X API v2 server over a deterministic scenario.
+
+``python -m socialmetrics.sandbox serve`` runs it; tests and the demo use
+:class:`SandboxServer` directly. Scenarios come from :func:`default_scenario` (the SPEC §1
+Norfolk case) and :func:`national_scenario` (benchmark scale).
+"""
+
+from socialmetrics.sandbox.faults import ALL_KINDS, DEFAULT_KINDS, FaultConfig
+from socialmetrics.sandbox.scenario import (
+    Scenario,
+    ScenarioAccount,
+    ScenarioFollower,
+    ScenarioOrganisation,
+    ScenarioPost,
+    default_scenario,
+    national_scenario,
+)
+from socialmetrics.sandbox.server import SandboxServer
+
+__all__ = [
+    "ALL_KINDS",
+    "DEFAULT_KINDS",
+    "FaultConfig",
+    "SandboxServer",
+    "Scenario",
+    "ScenarioAccount",
+    "ScenarioFollower",
+    "ScenarioOrganisation",
+    "ScenarioPost",
+    "default_scenario",
+    "national_scenario",
+]

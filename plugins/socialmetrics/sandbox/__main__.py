@@ -1,0 +1,184 @@
+"""Command line of the platform sandbox.
+
+``python -m socialmetrics.sandbox serve [--port 8765] [--seed 42] ...`` serves X API v2 until
+SIGTERM or Ctrl-C; ``python -m socialmetrics.sandbox write-registry DIR`` writes the
+scenario's registry CSVs; ``python -m socialmetrics.sandbox describe`` lists its accounts.
+The bearer token is ``--token``, else the environment variable ``SANDBOX_TOKEN``, else
+``sandbox-token``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+
+from socialmetrics.sandbox.faults import ALL_KINDS, DEFAULT_KINDS, FaultConfig
+from socialmetrics.sandbox.scenario import Scenario, default_scenario, national_scenario
+from socialmetrics.sandbox.server import SandboxServer
+
+DEFAULT_TOKEN = "sandbox-token"
+
+
+def _kinds(text: str) -> tuple[str, ...]:
+    kinds = tuple(k.strip() for k in text.split(",") if k.strip())
+    unknown = [k for k in kinds if k not in ALL_KINDS]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown fault kinds {', '.join(unknown)}; choose from {','.join(ALL_KINDS)}"
+        )
+    return kinds
+
+
+def _add_scenario_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--scenario", choices=("default", "national"), default="default")
+    parser.add_argument("--seed", type=int, default=42, help="scenario seed (default 42)")
+    parser.add_argument(
+        "--accounts", type=int, default=6000, help="national: number of accounts (6000)"
+    )
+    parser.add_argument("--days", type=int, default=365, help="national: days of history (365)")
+    parser.add_argument(
+        "--posts-per-day",
+        type=float,
+        default=2.0,
+        help="mean posts per account per day of generated organisations (2.0)",
+    )
+    parser.add_argument(
+        "--extra-organisations",
+        type=int,
+        default=0,
+        help="default: synthetic organisations added next to Norfolk (0)",
+    )
+
+
+def build_scenario(args: argparse.Namespace) -> Scenario:
+    """The scenario selected by the command-line options."""
+    if args.scenario == "national":
+        return national_scenario(
+            accounts=args.accounts, days=args.days, posts_per_day=args.posts_per_day, seed=args.seed
+        )
+    return default_scenario(
+        seed=args.seed,
+        extra_organisations=args.extra_organisations,
+        posts_per_day=args.posts_per_day,
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m socialmetrics.sandbox",
+        description="Local X API v2 sandbox serving a deterministic scenario (SPEC §5.4).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve X API v2 until SIGTERM or Ctrl-C")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    serve.add_argument(
+        "--token",
+        default=None,
+        help=f"bearer token clients must send (default: $SANDBOX_TOKEN or {DEFAULT_TOKEN})",
+    )
+    serve.add_argument("--fault-rate", type=float, default=0.0, help="share of faulty answers")
+    serve.add_argument(
+        "--fault-kinds",
+        type=_kinds,
+        default=DEFAULT_KINDS,
+        help=f"comma-separated kinds among {','.join(ALL_KINDS)} "
+        f"(default {','.join(DEFAULT_KINDS)})",
+    )
+    serve.add_argument("--fault-seed", type=int, default=0, help="seed of the fault draws")
+    serve.add_argument(
+        "--slow-seconds", type=float, default=3.0, help="delay of a 'slow' fault (3.0)"
+    )
+    serve.add_argument("--rate-limit", type=int, default=900, help="requests per window (900)")
+    serve.add_argument(
+        "--rate-window", type=int, default=900, help="rate-limit window in seconds (900)"
+    )
+    serve.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    _add_scenario_options(serve)
+
+    write = commands.add_parser("write-registry", help="write the scenario's registry CSVs")
+    write.add_argument("folder", help="folder to write accounts.csv etc. into")
+    _add_scenario_options(write)
+
+    describe = commands.add_parser("describe", help="list the scenario's accounts")
+    _add_scenario_options(describe)
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    token = args.token or os.environ.get("SANDBOX_TOKEN") or DEFAULT_TOKEN
+    try:
+        faults = FaultConfig(
+            rate=args.fault_rate,
+            kinds=args.fault_kinds,
+            seed=args.fault_seed,
+            slow_seconds=args.slow_seconds,
+        )
+    except ValueError as exc:
+        print(f"sandbox: {exc}", file=sys.stderr)
+        return 2
+    scenario = build_scenario(args)
+    try:
+        server = SandboxServer(
+            scenario,
+            host=args.host,
+            port=args.port,
+            token=token,
+            faults=faults,
+            rate_limit=args.rate_limit,
+            rate_window_seconds=args.rate_window,
+            verbose=args.verbose,
+        )
+    except OSError as exc:
+        print(f"sandbox: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    server.start()
+    print(
+        f"sandbox serving X API v2 on {server.base_url} "
+        f"(scenario {scenario.name}, seed {scenario.seed})",
+        flush=True,
+    )
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+def _write_registry(args: argparse.Namespace) -> int:
+    scenario = build_scenario(args)
+    for path in scenario.write_registry(args.folder):
+        print(path)
+    return 0
+
+
+def _describe(args: argparse.Namespace) -> int:
+    scenario = build_scenario(args)
+    print("organisation,username,user_id,kind,last_post_date,closed_on,followers_count")
+    for a in scenario.accounts:
+        print(
+            f"{a.organisation},{a.username},{a.user_id},{a.kind},{a.last_post_date or ''},"
+            f"{a.closed_on or ''},{a.followers_count}"
+        )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the sandbox command line; returns the exit status."""
+    args = _parser().parse_args(argv)
+    commands = {"serve": _serve, "write-registry": _write_registry, "describe": _describe}
+    return commands[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""Fault injection for the sandbox (SPEC §5.4): random at a configured rate, or queued.
+
+Kinds:
+
+- ``429``: rate limited, ``x-rate-limit-remaining: 0`` and a reset 1-2 s ahead;
+- ``500`` / ``503``: a server error with a JSON problem body;
+- ``slow``: the answer is delayed by ``slow_seconds`` (past a client's timeout);
+- ``truncated``: a 200 whose JSON body is cut off half way (Content-Length matches);
+- ``partial``: a 200 on ``/2/users/by`` with one found username moved to ``errors``
+  (transient: the same request answers in full next time);
+- ``401``: the bearer token is refused (as an expired token);
+- ``403``: ``client-not-enrolled``.
+
+Both the random draws (``random.Random(seed)``) and the queue are guarded by one lock, so
+a server handling requests on many threads injects deterministic faults in arrival order.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass
+
+from socialmetrics.sandbox.x_api import USERS_BY
+
+__all__ = ["ALL_KINDS", "DEFAULT_KINDS", "FaultConfig", "FaultPlan"]
+
+ALL_KINDS = ("429", "500", "503", "slow", "truncated", "partial", "401", "403")
+DEFAULT_KINDS = ("429", "500", "503", "slow", "truncated", "partial", "401")
+_ONLY_ON = {"partial": USERS_BY}  # kinds that make sense on one endpoint only
+
+
+@dataclass(frozen=True)
+class FaultConfig:
+    """Random faults: each request fails with probability ``rate`` (0..1), with a kind
+    drawn uniformly from the ``kinds`` that apply to its endpoint, from ``random.Random(seed)``.
+    ``slow_seconds`` is how long a ``slow`` answer is held back."""
+
+    rate: float = 0.0
+    kinds: tuple[str, ...] = DEFAULT_KINDS
+    seed: int = 0
+    slow_seconds: float = 3.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.rate <= 1.0:
+            raise ValueError(f"fault rate must be between 0 and 1, got {self.rate}")
+        unknown = [k for k in self.kinds if k not in ALL_KINDS]
+        if unknown:
+            raise ValueError(f"unknown fault kinds {unknown}; use some of {', '.join(ALL_KINDS)}")
+        if self.slow_seconds < 0:
+            raise ValueError("slow_seconds must not be negative")
+        object.__setattr__(self, "kinds", tuple(self.kinds))
+
+
+@dataclass
+class _Queued:
+    kind: str
+    prefix: str | None
+    remaining: int
+
+
+class FaultPlan:
+    """Decides, per request, which fault (if any) to inject. Thread-safe."""
+
+    def __init__(self, config: FaultConfig | None = None) -> None:
+        self.config = config or FaultConfig()
+        self._rng = random.Random(self.config.seed)
+        self._lock = threading.Lock()
+        self._queue: list[_Queued] = []
+
+    def inject(self, kind: str, endpoint_prefix: str | None = None, count: int = 1) -> None:
+        """Queue ``kind`` for the next ``count`` requests whose path starts with
+        ``endpoint_prefix`` (any path when ``None``) and to which the kind applies.
+        Queued faults go before random ones, oldest first."""
+        if kind not in ALL_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; use one of {', '.join(ALL_KINDS)}")
+        if count < 1:
+            raise ValueError("count must be at least 1")
+        only = _ONLY_ON.get(kind)
+        if (
+            only
+            and endpoint_prefix
+            and not (only.startswith(endpoint_prefix) or endpoint_prefix.startswith(only))
+        ):
+            raise ValueError(f"fault {kind!r} applies to {only} only")
+        with self._lock:
+            self._queue.append(_Queued(kind, endpoint_prefix, count))
+
+    def pending(self) -> list[tuple[str, str | None, int]]:
+        """Queued faults not yet used: (kind, endpoint prefix, remaining count)."""
+        with self._lock:
+            return [(q.kind, q.prefix, q.remaining) for q in self._queue]
+
+    def clear(self) -> None:
+        """Drop every queued fault."""
+        with self._lock:
+            self._queue.clear()
+
+    def draw(self, path: str, endpoint: str) -> str | None:
+        """The fault for a request to ``path`` (endpoint template ``endpoint``), or None."""
+        with self._lock:
+            for queued in self._queue:
+                if queued.prefix is not None and not path.startswith(queued.prefix):
+                    continue
+                if not _applies(queued.kind, endpoint):
+                    continue
+                queued.remaining -= 1
+                if queued.remaining == 0:
+                    self._queue.remove(queued)
+                return queued.kind
+            if self.config.rate <= 0.0:
+                return None
+            if self._rng.random() >= self.config.rate:
+                return None
+            kinds = [k for k in self.config.kinds if _applies(k, endpoint)]
+            return self._rng.choice(kinds) if kinds else None
+
+
+def _applies(kind: str, endpoint: str) -> bool:
+    only = _ONLY_ON.get(kind)
+    return only is None or only == endpoint

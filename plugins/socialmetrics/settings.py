@@ -1,0 +1,93 @@
+"""Pipeline settings from Airflow Variables (or AIRFLOW_VAR_* environment variables).
+
+Every setting has a documented default (README 'Connections and Variables'); a value that
+cannot be used raises ConfigurationError naming the Variable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from socialmetrics.airflow_support import get_variable
+from socialmetrics.errors import ConfigurationError
+from socialmetrics.paths import DEMO_REGISTRY_DIR
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a run needs to know besides its data interval."""
+
+    registry_dir: Path = DEMO_REGISTRY_DIR
+    landing_dir: Path = Path(os.environ.get("AIRFLOW_HOME", "."), "landing")
+    lookback_days: int = 7
+    dormancy_days: dict[str, int] = field(default_factory=lambda: {"*": 30})
+    follower_sample_size: int = 1000
+    follower_sample_every_days: int = 7
+    extract_batches: int = 4
+
+
+def _integer(key: str, raw: str | None, default: int, minimum: int) -> int:
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise ConfigurationError(
+            f"Airflow Variable {key!r} is {raw!r}; it must be a whole number >= {minimum}."
+        )
+    return value
+
+
+def _dormancy(raw: str | None) -> dict[str, int]:
+    key = "socialmetrics_dormancy_days"
+    if raw is None or raw == "":
+        return {"*": 30}
+    try:
+        parsed = json.loads(raw)
+    except json.JSONDecodeError:
+        parsed = None
+    if isinstance(parsed, int):
+        parsed = {"*": parsed}
+    if not isinstance(parsed, dict) or not all(
+        isinstance(days, int) and days > 0 for days in parsed.values()
+    ):
+        raise ConfigurationError(
+            f"Airflow Variable {key!r} is {raw!r}; give a number of days (30) or a JSON object "
+            'by account kind, "*" for the default: {"*": 30, "officer": 45}.'
+        )
+    return {"*": 30, **{str(kind).lower(): days for kind, days in parsed.items()}}
+
+
+def load_settings() -> Settings:
+    """Read the settings from Airflow Variables, falling back to the defaults."""
+    defaults = Settings()
+    registry = get_variable("socialmetrics_registry_dir")
+    landing = get_variable("socialmetrics_landing_dir")
+    return Settings(
+        registry_dir=Path(registry) if registry else defaults.registry_dir,
+        landing_dir=Path(landing) if landing else defaults.landing_dir,
+        lookback_days=_integer(
+            "socialmetrics_lookback_days", get_variable("socialmetrics_lookback_days"), 7, 0
+        ),
+        dormancy_days=_dormancy(get_variable("socialmetrics_dormancy_days")),
+        follower_sample_size=_integer(
+            "socialmetrics_follower_sample_size",
+            get_variable("socialmetrics_follower_sample_size"),
+            1000,
+            1,
+        ),
+        follower_sample_every_days=_integer(
+            "socialmetrics_follower_sample_every_days",
+            get_variable("socialmetrics_follower_sample_every_days"),
+            7,
+            1,
+        ),
+        extract_batches=_integer(
+            "socialmetrics_extract_batches", get_variable("socialmetrics_extract_batches"), 4, 1
+        ),
+    )

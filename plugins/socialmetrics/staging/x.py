@@ -1,0 +1,212 @@
+"""Parse X API v2 answers from the raw landing into staging frames (see staging/__init__)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from socialmetrics.text import place_key
+from socialmetrics.window import RunWindow
+
+SNAPSHOT_COLUMNS = [
+    "account_key",
+    "snapshot_date",
+    "platform_user_id",
+    "created_at",
+    "profile_location",
+    "followers_count",
+    "following_count",
+    "post_count",
+    "listed_count",
+    "_record",
+]
+POST_COLUMNS = [
+    "account_key",
+    "post_id",
+    "published_at",
+    "published_on",
+    "likes",
+    "replies",
+    "reposts",
+    "quotes",
+    "bookmarks",
+    "impressions",
+    "engagement",
+    "_record",
+]
+FOLLOWER_COLUMNS = ["account_key", "sample_date", "position", "location", "location_key", "_record"]
+
+
+@dataclass
+class Parsed:
+    """Staging frames of one landing file plus what could not be used, as ops issues."""
+
+    frames: dict[str, pd.DataFrame]
+    issues: list[dict] = field(default_factory=list)
+    answers: int = 0
+
+
+def _json(body: str):
+    try:
+        return json.loads(body)
+    except (json.JSONDecodeError, TypeError):
+        return None
+
+
+def _integers(frame: pd.DataFrame, columns: Iterable[str]) -> None:
+    for column in columns:
+        values = frame[column]
+        # Booleans and fractional numbers are schema drift, not counts.
+        cleaned = values.map(
+            lambda v: v if isinstance(v, int) and not isinstance(v, bool) else None
+        )
+        frame[column] = pd.array(cleaned.tolist(), dtype="Int64")
+
+
+def _timestamps(values: pd.Series) -> pd.Series:
+    parsed = pd.to_datetime(values, utc=True, errors="coerce", format="ISO8601")
+    return parsed.dt.tz_convert(None).astype("datetime64[us]")
+
+
+def parse_x_landing(records: Iterable[dict], window: RunWindow) -> Parsed:
+    """Turn landed X answers into staging frames.
+
+    Only answers with status 200 and a JSON body are used (failed attempts were retried by
+    the client and stay in ``raw``). Partial ``errors`` of a user lookup, and requested
+    accounts missing from its answer, become issues. Values are typed here; a value of the
+    wrong type becomes null so that validation rejects the row with its reason.
+    """
+    snapshots, posts, followers, issues = [], [], [], []
+    positions: dict[str, int] = defaultdict(int)
+    answers = 0
+    for record in records:
+        if record["status"] != 200:
+            continue
+        body = _json(record["body"])
+        if not isinstance(body, dict):
+            continue
+        answers += 1
+        context = record.get("context") or {}
+        kind = context.get("kind")
+        data = body.get("data") or []
+        if not isinstance(data, list):
+            data = []
+        if kind == "lookup":
+            wanted = dict(context.get("accounts", {}))
+            for user in data:
+                key = (
+                    wanted.pop(str(user.get("username", "")).lower(), None)
+                    if isinstance(user, dict)
+                    else None
+                )
+                if key is None:
+                    continue
+                metrics = user.get("public_metrics") or {}
+                snapshots.append(
+                    {
+                        "account_key": key,
+                        "snapshot_date": window.day,
+                        "platform_user_id": user.get("id"),
+                        "created_at": user.get("created_at"),
+                        "profile_location": user.get("location"),
+                        "followers_count": metrics.get("followers_count"),
+                        "following_count": metrics.get("following_count"),
+                        "post_count": metrics.get("tweet_count"),
+                        "listed_count": metrics.get("listed_count"),
+                        "_record": json.dumps(user, ensure_ascii=False),
+                    }
+                )
+            for error in body.get("errors") or []:
+                ref = str(error.get("value") or error.get("resource_id") or "")
+                wanted.pop(ref.lower(), None)
+                issues.append(
+                    {
+                        "platform": "x",
+                        "endpoint": record["endpoint"],
+                        "account_ref": ref or None,
+                        "issue": error.get("title") or "error",
+                        "detail": error.get("detail") or json.dumps(error),
+                    }
+                )
+            for ref in wanted:
+                issues.append(
+                    {
+                        "platform": "x",
+                        "endpoint": record["endpoint"],
+                        "account_ref": ref,
+                        "issue": "missing from answer",
+                        "detail": "the user lookup answered neither data nor an error for it",
+                    }
+                )
+        elif kind == "posts":
+            for post in data:
+                post = post if isinstance(post, dict) else {}
+                metrics = post.get("public_metrics") or {}
+                posts.append(
+                    {
+                        "account_key": context["account_key"],
+                        "post_id": post.get("id"),
+                        "published_at": post.get("created_at"),
+                        "likes": metrics.get("like_count"),
+                        "replies": metrics.get("reply_count"),
+                        "reposts": metrics.get("retweet_count"),
+                        "quotes": metrics.get("quote_count"),
+                        "bookmarks": metrics.get("bookmark_count"),
+                        "impressions": metrics.get("impression_count"),
+                        "_record": json.dumps(post, ensure_ascii=False),
+                    }
+                )
+        elif kind == "followers":
+            key = context["account_key"]
+            for follower in data:
+                follower = follower if isinstance(follower, dict) else {}
+                location = follower.get("location")
+                location = location if isinstance(location, str) else None
+                followers.append(
+                    {
+                        "account_key": key,
+                        "sample_date": window.day,
+                        "position": positions[key],
+                        "location": location,
+                        "location_key": place_key(location),
+                        # Only the location is kept: who follows is not the pipeline's business.
+                        "_record": json.dumps({"location": location}, ensure_ascii=False),
+                    }
+                )
+                positions[key] += 1
+
+    snapshot_frame = pd.DataFrame(snapshots, columns=SNAPSHOT_COLUMNS)
+    _integers(snapshot_frame, ["followers_count", "following_count", "post_count", "listed_count"])
+    snapshot_frame["created_at"] = _timestamps(snapshot_frame["created_at"])
+    snapshot_frame["snapshot_date"] = pd.to_datetime(snapshot_frame["snapshot_date"]).dt.date
+
+    post_frame = pd.DataFrame(
+        posts, columns=[c for c in POST_COLUMNS if c not in ("published_on", "engagement")]
+    )
+    _integers(post_frame, ["likes", "replies", "reposts", "quotes", "bookmarks", "impressions"])
+    post_frame["post_id"] = post_frame["post_id"].map(
+        lambda v: v if isinstance(v, str) and v.isdigit() else None
+    )
+    post_frame["published_at"] = _timestamps(post_frame["published_at"])
+    post_frame["published_on"] = post_frame["published_at"].dt.date
+    post_frame["engagement"] = (
+        post_frame["likes"] + post_frame["replies"] + post_frame["reposts"] + post_frame["quotes"]
+    )
+    post_frame = post_frame[POST_COLUMNS]
+
+    follower_frame = pd.DataFrame(followers, columns=FOLLOWER_COLUMNS)
+    follower_frame["position"] = follower_frame["position"].astype("int32")
+    follower_frame["sample_date"] = pd.to_datetime(follower_frame["sample_date"]).dt.date
+    return Parsed(
+        frames={
+            "account_snapshot": snapshot_frame,
+            "post": post_frame,
+            "follower_sample": follower_frame,
+        },
+        issues=issues,
+        answers=answers,
+    )

@@ -1,0 +1,1 @@
+"""Validation of staging frames with Great Expectations (GX Core 1.x), suites kept as code."""

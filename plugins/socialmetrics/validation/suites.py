@@ -1,0 +1,87 @@
+"""The expectation suites, one per staging entity, with the reason a failing row is told.
+
+Each expectation is paired with a plain-language reason: it is what a quarantined row
+carries, so someone reading ``quarantine.rejected_row`` knows what was wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import great_expectations.expectations as gxe
+
+
+@dataclass(frozen=True)
+class Check:
+    """One expectation and the reason given to the rows that fail it."""
+
+    expectation: gxe.Expectation
+    reason: str
+
+    @property
+    def name(self) -> str:
+        config = self.expectation.configuration
+        kwargs = config.kwargs
+        target = kwargs.get("column") or "+".join(kwargs.get("column_list") or [])
+        return f"{config.type}({target})"
+
+
+def _not_null(column: str, what: str) -> Check:
+    return Check(
+        gxe.ExpectColumnValuesToNotBeNull(column=column),
+        f"{column}: {what} is missing or not of the expected type",
+    )
+
+
+def _non_negative(column: str) -> Check:
+    return Check(
+        gxe.ExpectColumnValuesToBeBetween(column=column, min_value=0),
+        f"{column}: a count cannot be negative",
+    )
+
+
+def suite_for(entity: str, window_end: datetime) -> list[Check]:
+    """The checks of one staging entity; ``window_end`` bounds dates (nothing from the future)."""
+    if entity == "account_snapshot":
+        return [
+            _not_null("account_key", "the account"),
+            _not_null("platform_user_id", "the platform's user id"),
+            _not_null("followers_count", "followers_count (an integer)"),
+            *(
+                _non_negative(c)
+                for c in ("followers_count", "following_count", "post_count", "listed_count")
+            ),
+            Check(
+                gxe.ExpectColumnValuesToBeUnique(column="account_key"),
+                "account_key: the same account was answered twice with different values",
+            ),
+        ]
+    if entity == "post":
+        counts = ("likes", "replies", "reposts", "quotes")
+        return [
+            _not_null("post_id", "the post id (a string of digits)"),
+            _not_null("published_at", "created_at (an RFC 3339 timestamp)"),
+            *(_not_null(c, f"{c} (an integer)") for c in counts),
+            *(_non_negative(c) for c in (*counts, "bookmarks", "impressions")),
+            Check(
+                gxe.ExpectColumnValuesToBeBetween(
+                    column="published_at", max_value=window_end, strict_max=True
+                ),
+                f"published_at: a post dated after the run's window ({window_end:%Y-%m-%d %H:%M}) "
+                "is from the future",
+            ),
+            Check(
+                gxe.ExpectCompoundColumnsToBeUnique(column_list=["account_key", "post_id"]),
+                "post_id: the same post id came twice with different values",
+            ),
+        ]
+    if entity == "follower_sample":
+        return [
+            _not_null("account_key", "the account"),
+            Check(
+                gxe.ExpectCompoundColumnsToBeUnique(column_list=["account_key", "position"]),
+                "position: two sampled followers share a position",
+            ),
+        ]
+    raise KeyError(f"no suite for entity {entity!r}")

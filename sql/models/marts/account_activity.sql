@@ -1,0 +1,313 @@
+-- One row per account per day from its first day to the as-of day (the latest loaded day).
+-- Written for both DuckDB and PostgreSQL: no IGNORE NULLS (PostgreSQL 15 lacks it), day
+-- differences cast to integer (DuckDB adds only integers to dates) and the calendar built
+-- from an integer series (generate_series over dates returns different types).
+with
+
+accounts as (
+
+    select * from core.account
+
+),
+
+post_days as (
+
+    select * from core.int_post_daily
+
+),
+
+snapshots as (
+
+    select * from core.account_snapshot
+
+),
+
+loaded_days as (
+
+    select * from core.loaded_day
+
+),
+
+dormancy_thresholds as (
+
+    select * from core.dormancy_threshold
+
+),
+
+as_of as (
+
+    select max(day) as as_of_day from loaded_days
+
+),
+
+first_posts as (
+
+    select
+        account_key,
+        min(published_on) as first_post_on
+
+    from post_days
+
+    group by account_key
+
+),
+
+account_spans as (
+
+    select
+        accounts.account_key,
+        accounts.opened_on,
+        accounts.closed_on,
+        -- An account can have posts older than the registry's opened_on; its history starts
+        -- with whichever came first.
+        least(
+            accounts.opened_on, coalesce(first_posts.first_post_on, accounts.opened_on)
+        ) as first_day,
+        as_of.as_of_day
+
+    from accounts
+
+    cross join as_of
+
+    left join first_posts
+        on first_posts.account_key = accounts.account_key
+
+),
+
+account_thresholds as (
+
+    select
+        accounts.account_key,
+        coalesce(
+            kind_threshold.dormant_after_days, default_threshold.dormant_after_days, 30
+        ) as dormant_after_days
+
+    from accounts
+
+    left join dormancy_thresholds as kind_threshold
+        on kind_threshold.kind = accounts.kind
+
+    left join dormancy_thresholds as default_threshold
+        on default_threshold.kind = '*'
+
+),
+
+calendar_bounds as (
+
+    select
+        min(first_day) as first_day,
+        max(as_of_day) as last_day
+
+    from account_spans
+
+),
+
+calendar as (
+
+    select calendar_bounds.first_day + cast(day_offsets.day_offset as integer) as day
+
+    from calendar_bounds
+
+    cross join lateral generate_series(
+        0, calendar_bounds.last_day - calendar_bounds.first_day
+    ) as day_offsets (day_offset)
+
+),
+
+account_days as (
+
+    select
+        account_spans.account_key,
+        calendar.day
+
+    from account_spans
+
+    inner join calendar
+        on calendar.day between account_spans.first_day and account_spans.as_of_day
+
+),
+
+account_day_posts as (
+
+    select
+        account_days.account_key,
+        account_days.day,
+        coalesce(post_days.posts, 0) as posts,
+        coalesce(post_days.engagement, 0) as engagement,
+        post_days.last_published_at
+
+    from account_days
+
+    left join post_days
+        on
+            post_days.account_key = account_days.account_key
+            and post_days.published_on = account_days.day
+
+),
+
+rolling_posts as (
+
+    select
+        account_key,
+        day,
+        -- Timestamps only grow, so a running max carries the last post forward.
+        max(last_published_at) over (
+            partition by account_key order by day
+            rows between unbounded preceding and current row
+        ) as last_post_at,
+        -- The days are dense, so 29 preceding rows are the 30 days day-29 .. day.
+        cast(sum(posts) over (
+            partition by account_key order by day
+            rows between 29 preceding and current row
+        ) as bigint) as posts_last_30_days,
+        cast(sum(engagement) over (
+            partition by account_key order by day
+            rows between 29 preceding and current row
+        ) as bigint) as engagement_last_30_days
+
+    from account_day_posts
+
+),
+
+snapshot_days as (
+
+    -- A snapshot counts from its date; one taken before the account's first day counts from
+    -- that first day, and of several landing on one day the latest wins.
+    select
+        snapshots.account_key,
+        greatest(snapshots.snapshot_date, account_spans.first_day) as day,
+        snapshots.followers_count,
+        row_number() over (
+            partition by
+                snapshots.account_key,
+                greatest(snapshots.snapshot_date, account_spans.first_day)
+            order by snapshots.snapshot_date desc
+        ) as latest_first
+
+    from snapshots
+
+    inner join account_spans
+        on account_spans.account_key = snapshots.account_key
+
+),
+
+account_day_snapshots as (
+
+    select
+        account_days.account_key,
+        account_days.day,
+        snapshot_days.followers_count,
+        -- Each snapshot opens a group of days that carry its count forward; an equality
+        -- join plus a running count stays linear where a range join would not.
+        count(snapshot_days.followers_count) over (
+            partition by account_days.account_key order by account_days.day
+            rows between unbounded preceding and current row
+        ) as snapshot_group
+
+    from account_days
+
+    left join snapshot_days
+        on
+            snapshot_days.account_key = account_days.account_key
+            and snapshot_days.day = account_days.day
+            and snapshot_days.latest_first = 1
+
+),
+
+account_day_followers as (
+
+    select
+        account_key,
+        day,
+        max(followers_count) over (
+            partition by account_key, snapshot_group
+        ) as followers
+
+    from account_day_snapshots
+
+),
+
+account_day_facts as (
+
+    select
+        rolling_posts.account_key,
+        rolling_posts.day,
+        rolling_posts.last_post_at,
+        cast(
+            rolling_posts.day - cast(rolling_posts.last_post_at as date) as integer
+        ) as days_since_last_post,
+        cast(rolling_posts.day - account_spans.opened_on as integer) as days_since_opened,
+        rolling_posts.posts_last_30_days,
+        rolling_posts.engagement_last_30_days,
+        account_day_followers.followers,
+        account_spans.opened_on,
+        account_spans.closed_on,
+        account_thresholds.dormant_after_days
+
+    from rolling_posts
+
+    inner join account_spans
+        on account_spans.account_key = rolling_posts.account_key
+
+    inner join account_thresholds
+        on account_thresholds.account_key = rolling_posts.account_key
+
+    inner join account_day_followers
+        on
+            account_day_followers.account_key = rolling_posts.account_key
+            and account_day_followers.day = rolling_posts.day
+
+),
+
+account_day_status as (
+
+    select
+        account_day_facts.*,
+        case
+            when closed_on is not null and day >= closed_on then 'closed'
+            when days_since_last_post > dormant_after_days then 'dormant'
+            when last_post_at is null and days_since_opened > dormant_after_days then 'dormant'
+            else 'active'
+        end as status
+
+    from account_day_facts
+
+),
+
+account_activity as (
+
+    select
+        accounts.account_key,
+        accounts.organisation,
+        accounts.platform,
+        accounts.account_ref,
+        accounts.display_name,
+        accounts.kind,
+        accounts.area,
+        account_day_status.day,
+        account_day_status.last_post_at,
+        account_day_status.days_since_last_post,
+        account_day_status.posts_last_30_days,
+        account_day_status.engagement_last_30_days,
+        account_day_status.followers,
+        account_day_status.status,
+        case
+            when account_day_status.status = 'dormant'
+                then
+                    coalesce(
+                        cast(account_day_status.last_post_at as date),
+                        account_day_status.opened_on
+                    )
+                    + account_day_status.dormant_after_days
+                    + 1
+        end as dormant_since,
+        account_day_status.dormant_after_days
+
+    from account_day_status
+
+    inner join accounts
+        on accounts.account_key = account_day_status.account_key
+
+)
+
+select * from account_activity

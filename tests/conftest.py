@@ -1,0 +1,167 @@
+"""Shared fixtures: real warehouses (a DuckDB file, a PostgreSQL database) and small data."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from socialmetrics.warehouse.engine import warehouse_engine
+from socialmetrics.warehouse.migrations import apply_migrations
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _postgres_bindir() -> Path | None:
+    for candidate in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
+        if Path(candidate, "initdb").exists():
+            return Path(candidate)
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+def _unavailable(reason: str):
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"PostgreSQL is required under CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url():
+    """URL of a PostgreSQL server for the session: WAREHOUSE_TEST_URL, else a throwaway cluster.
+
+    The throwaway cluster is initialised from the local PostgreSQL binaries in a temporary
+    folder, listens on a free port, and is stopped and deleted at the end of the session.
+    """
+    configured = os.environ.get("WAREHOUSE_TEST_URL")
+    if configured:
+        yield configured
+        return
+    bindir = _postgres_bindir()
+    if bindir is None:
+        _unavailable("no WAREHOUSE_TEST_URL and no local PostgreSQL binaries (initdb) found")
+    root = Path(tempfile.mkdtemp(prefix="sm-pg-"))
+    datadir = root / "data"
+    port = _free_port()
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        # PostgreSQL refuses to run as root: hand the cluster to the postgres system user.
+        shutil.chown(root, "postgres", "postgres")
+        root.chmod(0o755)
+        as_user = ["runuser", "-u", "postgres", "--"]
+    subprocess.run(
+        [*as_user, str(bindir / "initdb"), "-D", str(datadir), "-U", "root", "--auth=trust"],
+        check=True,
+        capture_output=True,
+    )
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
+    options += " -c synchronous_commit=off -c full_page_writes=off"
+    log = root / "server.log"
+    subprocess.run(
+        [*as_user, str(bindir / "pg_ctl"), "-D", str(datadir), "-o", options, "-l", str(log)]
+        + ["-w", "start"],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield f"postgresql://root@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            [*as_user, str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "immediate", "stop"],
+            capture_output=True,
+        )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_url(postgres_server_url):
+    """A fresh PostgreSQL database for one test, dropped afterwards."""
+    name = f"sm_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(
+        sa.make_url(postgres_server_url).set(drivername="postgresql+psycopg"),
+        isolation_level="AUTOCOMMIT",
+    )
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'create database "{name}"')
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        _unavailable(f"cannot reach PostgreSQL at {postgres_server_url}: {exc}")
+    url = sa.make_url(postgres_server_url).set(database=name)
+    yield url.render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'drop database if exists "{name}" with (force)')
+    admin.dispose()
+
+
+@pytest.fixture
+def duckdb_url(tmp_path):
+    """A fresh DuckDB file for one test."""
+    return f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def warehouse_url(request):
+    """Each test using it runs once on DuckDB and once on PostgreSQL."""
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture
+def warehouse(warehouse_url):
+    """A migrated warehouse engine (DuckDB file or PostgreSQL database)."""
+    engine = warehouse_engine(warehouse_url)
+    apply_migrations(engine)
+    yield engine
+    engine.dispose()
+
+
+SMALL_ACCOUNTS = (
+    "organisation,platform,account_ref,display_name,kind,area,owner_email,opened_on,closed_on,"
+    "successor_ref\n"
+    'Shire Police,x,ShirePolice,"Shire Police 🚓 ""official""",force,Shire,'
+    "comms@shire.example,2020-01-01,,\n"
+    "Shire Police,x,PCRobert,PC Robert'); drop table core.post; --,officer,Shire,"
+    "robert@shire.example,2021-06-01,,\n"
+)
+
+
+@pytest.fixture
+def small_registry(tmp_path):
+    """A two-account registry whose names carry quotes, SQL and emoji."""
+    folder = tmp_path / "registry"
+    folder.mkdir()
+    (folder / "accounts.csv").write_text(SMALL_ACCOUNTS, encoding="utf-8")
+    (folder / "gazetteer.csv").write_text("area,place\nShire,Shireton\nShire,Little Shire\n")
+    (folder / "consolidations.csv").write_text("organisation,event_date,description\n")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def scenario():
+    """The default sandbox scenario (SPEC §5.4), seed 42."""
+    from socialmetrics.sandbox.scenario import default_scenario
+
+    return default_scenario()
+
+
+@pytest.fixture(scope="session")
+def sandbox(scenario):
+    """The X API sandbox serving the default scenario over HTTP on a free local port."""
+    from socialmetrics.sandbox.server import SandboxServer
+
+    with SandboxServer(scenario, token="test-sandbox-token") as server:
+        yield server

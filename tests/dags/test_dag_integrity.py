@@ -1,0 +1,52 @@
+"""Every DAG imports cleanly, and importing it does no work (thin DAG files)."""
+
+import json
+import os
+import subprocess
+import sys
+
+from socialmetrics.paths import PROJECT_DIR
+
+DAGS = sorted((PROJECT_DIR / "dags").glob("*.py"))
+
+
+def test_every_dag_file_imports_without_errors():
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(PROJECT_DIR / "dags"))
+    assert bag.import_errors == {}
+    assert "social_metrics_daily" in bag.dag_ids
+
+
+def test_importing_dag_files_loads_no_heavy_library():
+    probe = (
+        "import json, runpy, sys\n"
+        f"for path in {[str(p) for p in DAGS]!r}:\n"
+        "    runpy.run_path(path)\n"
+        "heavy = ['great_expectations', 'pandas', 'duckdb', 'psycopg', 'requests', 'scipy']\n"
+        "print(json.dumps([m for m in heavy if m in sys.modules]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_DIR / "plugins")},
+    ).stdout
+    assert json.loads(out.strip().splitlines()[-1]) == []
+
+
+def test_daily_dag_has_a_fixed_number_of_tasks_and_docs():
+    from airflow.dag_processing.dagbag import DagBag
+
+    dag = DagBag(dag_folder=str(PROJECT_DIR / "dags")).dags["social_metrics_daily"]
+    assert set(dag.task_ids) == {
+        "prepare_warehouse",
+        "plan",
+        "extract",
+        "validate",
+        "load",
+        "build_marts",
+    }
+    assert "Social metrics daily" in dag.doc_md
+    assert dag.max_active_runs == 1

@@ -1,0 +1,176 @@
+"""Hand-made core rows for the model tests: plain SQL inserts that run on both warehouses.
+
+Every ``add_*`` function takes an open connection (``with warehouse.begin() as conn``); keys
+of places and follower locations come from socialmetrics.text.place_key, as the loader makes
+them.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from socialmetrics.text import place_key
+
+AS_OF = date(2024, 6, 30)
+ORGANISATION = "Norfolk Constabulary"
+AREA = "Norfolk"
+
+_post_ids = itertools.count(1)
+
+
+def days_before(days: int, day: date = AS_OF) -> date:
+    return day - timedelta(days=days)
+
+
+def add_loaded_days(conn: Connection, *days: date) -> None:
+    """Record loaded days; the latest one is the marts' as-of day."""
+    for day in days:
+        conn.execute(sa.text("insert into core.loaded_day (day) values (:day)"), {"day": day})
+
+
+def add_account(
+    conn: Connection,
+    ref: str,
+    *,
+    opened_on: date,
+    organisation: str = ORGANISATION,
+    platform: str = "x",
+    kind: str = "district",
+    area: str = AREA,
+    closed_on: date | None = None,
+    owner_email: str | None = None,
+    successor_ref: str | None = None,
+) -> str:
+    """Insert a registry account; return its account_key (``platform:ref``)."""
+    key = f"{platform}:{ref}"
+    conn.execute(
+        sa.text(
+            "insert into core.account (account_key, organisation, platform, account_ref, "
+            "display_name, kind, area, owner_email, opened_on, closed_on, successor_ref) values "
+            "(:key, :organisation, :platform, :ref, :display_name, :kind, :area, :owner_email, "
+            ":opened_on, :closed_on, :successor_ref)"
+        ),
+        {
+            "key": key,
+            "organisation": organisation,
+            "platform": platform,
+            "ref": ref,
+            "display_name": f"{ref} display name",
+            "kind": kind,
+            "area": area,
+            "owner_email": owner_email,
+            "opened_on": opened_on,
+            "closed_on": closed_on,
+            "successor_ref": successor_ref,
+        },
+    )
+    return key
+
+
+def add_post(
+    conn: Connection,
+    account_key: str,
+    published: date | datetime,
+    *,
+    likes: int = 0,
+    replies: int = 0,
+    reposts: int = 0,
+    quotes: int = 0,
+    impressions: int | None = None,
+) -> datetime:
+    """Insert a post (a bare date means noon UTC); engagement is the sum of the four counts.
+
+    Returns the post's published_at.
+    """
+    published_at = (
+        published if isinstance(published, datetime) else datetime.combine(published, time(12, 0))
+    )
+    conn.execute(
+        sa.text(
+            "insert into core.post (account_key, post_id, published_at, published_on, likes, "
+            "replies, reposts, quotes, bookmarks, impressions, engagement) values (:key, :id, "
+            ":published_at, :published_on, :likes, :replies, :reposts, :quotes, null, "
+            ":impressions, :engagement)"
+        ),
+        {
+            "key": account_key,
+            "id": str(next(_post_ids)),
+            "published_at": published_at,
+            "published_on": published_at.date(),
+            "likes": likes,
+            "replies": replies,
+            "reposts": reposts,
+            "quotes": quotes,
+            "impressions": impressions,
+            "engagement": likes + replies + reposts + quotes,
+        },
+    )
+    return published_at
+
+
+def add_snapshot(conn: Connection, account_key: str, snapshot_date: date, followers: int) -> None:
+    conn.execute(
+        sa.text(
+            "insert into core.account_snapshot (account_key, snapshot_date, followers_count) "
+            "values (:key, :day, :followers)"
+        ),
+        {"key": account_key, "day": snapshot_date, "followers": followers},
+    )
+
+
+def add_threshold(conn: Connection, kind: str, dormant_after_days: int) -> None:
+    """Set the dormancy threshold of an account kind (``'*'`` is the default)."""
+    conn.execute(
+        sa.text("insert into core.dormancy_threshold (kind, dormant_after_days) values (:k, :d)"),
+        {"k": kind, "d": dormant_after_days},
+    )
+
+
+def add_places(conn: Connection, area: str, places: Iterable[str]) -> None:
+    """Add gazetteer places of ``area`` with their place keys."""
+    for place in places:
+        conn.execute(
+            sa.text("insert into core.area_place (area, place, place_key) values (:a, :p, :k)"),
+            {"a": area, "p": place, "k": place_key(place)},
+        )
+
+
+def add_follower_sample(
+    conn: Connection, account_key: str, sample_date: date, locations: Iterable[str | None]
+) -> None:
+    """Add one sampled follower per location (None = no location) with its location key."""
+    for position, location in enumerate(locations):
+        conn.execute(
+            sa.text(
+                "insert into core.follower_sample (account_key, sample_date, position, location, "
+                "location_key) values (:key, :day, :position, :location, :location_key)"
+            ),
+            {
+                "key": account_key,
+                "day": sample_date,
+                "position": position,
+                "location": location,
+                "location_key": place_key(location),
+            },
+        )
+
+
+def fetch(engine: Engine, sql: str, **params) -> list[dict]:
+    """Run a query; return its rows as dicts."""
+    with engine.connect() as conn:
+        return [dict(row._mapping) for row in conn.execute(sa.text(sql), params)]
+
+
+def activity_by_day(engine: Engine, account_key: str) -> dict[date, dict]:
+    """The marts.account_activity rows of one account, by day."""
+    rows = fetch(
+        engine,
+        "select * from marts.account_activity where account_key = :key order by day",
+        key=account_key,
+    )
+    return {row["day"]: row for row in rows}

@@ -1,0 +1,211 @@
+"""marts.account_activity: one row per account per day with activity and dormancy (SPEC 7.1)."""
+
+from datetime import datetime, time, timedelta
+
+from core_rows import (
+    AS_OF,
+    activity_by_day,
+    add_account,
+    add_loaded_days,
+    add_post,
+    add_snapshot,
+    add_threshold,
+    days_before,
+)
+
+from socialmetrics.warehouse.models import run_models
+
+
+def test_account_is_dormant_31_days_after_its_last_post(warehouse):
+    with warehouse.begin() as conn:
+        add_loaded_days(conn, AS_OF)
+        key = add_account(conn, "quiet", opened_on=days_before(200))
+        posted_at = add_post(conn, key, days_before(31))
+    run_models(warehouse)
+    today = activity_by_day(warehouse, key)[AS_OF]
+    assert today["status"] == "dormant"
+    assert today["last_post_at"] == posted_at
+    assert today["days_since_last_post"] == 31
+    assert today["dormant_since"] == AS_OF
+    assert today["dormant_after_days"] == 30
+
+
+def test_account_is_active_29_and_30_days_after_its_last_post(warehouse):
+    with warehouse.begin() as conn:
+        add_loaded_days(conn, AS_OF)
+        key = add_account(conn, "steady", opened_on=days_before(200))
+        add_post(conn, key, days_before(30))
+    run_models(warehouse)
+    days = activity_by_day(warehouse, key)
+    assert [
+        (days[d]["days_since_last_post"], days[d]["status"]) for d in (days_before(1), AS_OF)
+    ] == [
+        (29, "active"),
+        (30, "active"),
+    ]
+    assert days[AS_OF]["dormant_since"] is None
+
+
+def test_account_that_never_posted_is_dormant_31_days_after_it_opened(warehouse):
+    opened_on = days_before(31)
+    with warehouse.begin() as conn:
+        add_loaded_days(conn, AS_OF)
+        key = add_account(conn, "silent", opened_on=opened_on)
+    run_models(warehouse)
+    days = activity_by_day(warehouse, key)
+    assert days[days_before(1)]["status"] == "active"
+    today = days[AS_OF]
+    assert today["status"] == "dormant"
+    assert today["dormant_since"] == opened_on + timedelta(days=31)
+    assert today["last_post_at"] is None
+    assert today["days_since_last_post"] is None
+
+
+def test_account_that_never_posted_is_active_10_days_after_it_opened(warehouse):
+    with warehouse.begin() as conn:
+        add_loaded_days(conn, AS_OF)
+        key = add_account(conn, "new", opened_on=days_before(10))
+    run_models(warehouse)
+    today = activity_by_day(warehouse, key)[AS_OF]
+    assert (today["status"], today["dormant_since"]) == ("active", None)
+
+
+def test_closed_account_is_closed_from_its_closing_day_and_never_dormant(warehouse):
+    closed_on = days_before(50)
+    with warehouse.begin() as conn:
+        add_loaded_days(conn, AS_OF)
+        key = add_account(conn, "gone", opened_on=days_before(200), closed_on=closed_on)
+    run_models(warehouse)
+    days = activity_by_day(warehouse, key)
+    assert days[closed_on - timedelta(days=1)]["status"] == "dormant"
+    after_closing = [row for day, row in days.items() if day >= closed_on]
+    assert len(after_closing) == 51
+    assert {(row["status"], row["dormant_since"]) for row in after_closing} == {("closed", None)}
+
+
+def test_new_post_ends_dormancy_and_dormant_since_marks_each_spell(warehouse):
+    first, second = days_before(100), days_before(40)
+    with warehouse.begin() as conn:
+        add_loaded_days(conn, AS_OF)
+        key = add_account(conn, "onoff", opened_on=days_before(120))
+        add_post(conn, key, first)
+        add_post(conn, key, second)
+    run_models(warehouse)
+    days = activity_by_day(warehouse, key)
+    spells = [
+        (day, row["dormant_since"]) for day, row in days.items() if row["status"] == "dormant"
+    ]
+    first_spell = [(first + timedelta(days=n), first + timedelta(days=31)) for n in range(31, 60)]
+    second_spell = [
+        (second + timedelta(days=n), second + timedelta(days=31)) for n in range(31, 41)
+    ]
+    assert spells == first_spell + second_spell
+    assert days[second]["status"] == "active"
+    assert days[second]["days_since_last_post"] == 0
+
+
+def test_last_post_at_is_the_latest_post_on_or_before_the_day(warehouse):
+    day = days_before(3)
+    with warehouse.begin() as conn:
+        add_loaded_days(conn, AS_OF)
+        key = add_account(conn, "busy", opened_on=days_before(20))
+        add_post(conn, key, datetime.combine(day, time(9, 0)))
+        late = add_post(conn, key, datetime.combine(day, time(17, 30)))
+        add_post(conn, key, AS_OF + timedelta(days=1))
+    run_models(warehouse)
+    days = activity_by_day(warehouse, key)
+    assert days[day - timedelta(days=1)]["last_post_at"] is None
+    assert [days[d]["last_post_at"] for d in (day, AS_OF)] == [late, late]
+    assert days[AS_OF]["days_since_last_post"] == 3
+
+
+def test_posts_and_engagement_count_the_30_days_ending_each_day(warehouse):
+    with warehouse.begin() as conn:
+        add_loaded_days(conn, AS_OF)
+        key = add_account(conn, "windowed", opened_on=days_before(100))
+        add_post(conn, key, days_before(60), likes=5)
+        add_post(conn, key, days_before(31), likes=7)
+        add_post(conn, key, days_before(31), replies=1, quotes=2)
+    run_models(warehouse)
+    days = activity_by_day(warehouse, key)
+    windows = {
+        n: (
+            days[days_before(n)]["posts_last_30_days"],
+            days[days_before(n)]["engagement_last_30_days"],
+        )
+        for n in (61, 60, 32, 31, 30, 2, 1)
+    }
+    assert windows == {
+        61: (0, 0),
+        60: (1, 5),
+        32: (1, 5),
+        31: (3, 15),
+        30: (2, 10),
+        2: (2, 10),
+        1: (0, 0),
+    }
+
+
+def test_followers_carry_forward_from_the_latest_snapshot(warehouse):
+    with warehouse.begin() as conn:
+        add_loaded_days(conn, AS_OF)
+        key = add_account(conn, "growing", opened_on=days_before(10))
+        add_snapshot(conn, key, days_before(7), 100)
+        add_snapshot(conn, key, days_before(3), 150)
+    run_models(warehouse)
+    followers = [row["followers"] for row in activity_by_day(warehouse, key).values()]
+    assert followers == [None] * 3 + [100] * 4 + [150] * 4
+
+
+def test_snapshot_taken_before_the_first_day_counts_from_the_first_day(warehouse):
+    with warehouse.begin() as conn:
+        add_loaded_days(conn, AS_OF)
+        key = add_account(conn, "migrated", opened_on=days_before(3))
+        add_snapshot(conn, key, days_before(9), 80)
+        add_snapshot(conn, key, days_before(5), 90)
+        add_snapshot(conn, key, days_before(1), 95)
+    run_models(warehouse)
+    followers = [row["followers"] for row in activity_by_day(warehouse, key).values()]
+    assert followers == [90, 90, 95, 95]
+
+
+def test_kind_threshold_overrides_the_default(warehouse):
+    with warehouse.begin() as conn:
+        add_loaded_days(conn, AS_OF)
+        add_threshold(conn, "*", 30)
+        add_threshold(conn, "officer", 60)
+        officer = add_account(conn, "pc_smith", kind="officer", opened_on=days_before(200))
+        district = add_account(conn, "north", kind="district", opened_on=days_before(200))
+        add_post(conn, officer, days_before(45))
+        add_post(conn, district, days_before(45))
+    run_models(warehouse)
+    officer_today = activity_by_day(warehouse, officer)[AS_OF]
+    district_today = activity_by_day(warehouse, district)[AS_OF]
+    assert (officer_today["status"], officer_today["dormant_after_days"]) == ("active", 60)
+    assert (district_today["status"], district_today["dormant_after_days"]) == ("dormant", 30)
+
+
+def test_default_threshold_row_applies_to_kinds_without_their_own(warehouse):
+    with warehouse.begin() as conn:
+        add_loaded_days(conn, AS_OF)
+        add_threshold(conn, "*", 10)
+        key = add_account(conn, "south", kind="district", opened_on=days_before(200))
+        add_post(conn, key, days_before(11))
+    run_models(warehouse)
+    today = activity_by_day(warehouse, key)[AS_OF]
+    assert (today["status"], today["dormant_since"], today["dormant_after_days"]) == (
+        "dormant",
+        AS_OF,
+        10,
+    )
+
+
+def test_rows_are_dense_from_the_first_day_to_the_latest_loaded_day(warehouse):
+    with warehouse.begin() as conn:
+        add_loaded_days(conn, days_before(2), AS_OF, days_before(1))
+        # A post older than the registry's opened_on starts the account's history.
+        key = add_account(conn, "dense", opened_on=days_before(10))
+        add_post(conn, key, days_before(15))
+    run_models(warehouse)
+    days = list(activity_by_day(warehouse, key))
+    assert days == [days_before(n) for n in range(15, -1, -1)]
