@@ -13,7 +13,7 @@ export PYTHONPATH := $(CURDIR)/plugins
 export NO_PROXY := *
 export SOCIALMETRICS_PROJECT_DIR := $(CURDIR)
 
-.PHONY: venv demo test lint format lock bench sandbox clean
+.PHONY: venv demo test lint format lock bench sandbox dictionary clean
 
 venv: $(VENV)/.installed
 
@@ -44,6 +44,14 @@ format: $(VENV)/.installed
 
 sandbox: $(VENV)/.installed
 	$(BIN)/python -m socialmetrics.sandbox serve --port 8765
+
+SCALE ?= small
+
+bench: $(VENV)/.installed
+	$(BIN)/python -m socialmetrics.bench --scale $(SCALE) --output bench.json
+
+dictionary: $(VENV)/.installed
+	$(BIN)/python -m socialmetrics.warehouse.dictionary
 
 lock: $(VENV)/.installed
 	$(BIN)/uv pip compile requirements.in --universal --python-version 3.11 -o requirements.lock

@@ -16,6 +16,13 @@ audiences live (SPEC §1), for the run's data interval:
 5. **load** writes raw, staging, quarantine, core and `ops` counts in one transaction
    (connection `warehouse`).
 6. **build_marts** rebuilds the `marts` schema and runs its checks.
+7. **send_alerts** emails each newly dormant account's owner and comms lead once per
+   dormancy spell, and a weekly digest per organisation (connection `smtp_default`, else
+   `.eml` files in `socialmetrics_outbox_dir`). Task failures email the data engineers
+   (`socialmetrics_alert_emails`).
+
+A manual run can cover a whole range in one run (params `interval_start`, `interval_end`):
+each account's posts over the range are read in as few API calls as paging allows.
 
 Rerunning a day changes nothing in `core` or `marts`. Row counts per stage are in
 `ops.stage_count`; expectation results in `ops.validation_result`.
@@ -25,7 +32,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import Asset, CronDataIntervalTimetable, dag, get_current_context, task
+from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, get_current_context, task
 
 from socialmetrics import pipeline
 
@@ -38,9 +45,27 @@ MARTS = Asset("warehouse://marts")
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
-    default_args={"retries": 2, "retry_delay": timedelta(seconds=30)},
+    default_args={
+        "retries": 2,
+        "retry_delay": timedelta(seconds=30),
+        "on_failure_callback": pipeline.notify_failure,
+    },
     tags=["socialmetrics"],
     doc_md=__doc__,
+    params={
+        "interval_start": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="Manual runs only: first day of a range to extract in one run.",
+        ),
+        "interval_end": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="Manual runs only: the day after the range (exclusive).",
+        ),
+    },
 )
 def social_metrics_daily():
     @task
@@ -67,12 +92,17 @@ def social_metrics_daily():
     def build_marts(loaded: dict) -> dict:
         return pipeline.build_marts()
 
+    @task
+    def send_alerts(marts: dict) -> dict:
+        return pipeline.send_alerts(pipeline.window_from_context(get_current_context()))
+
     ready = prepare_warehouse()
     batches = plan(ready)
     raw = extract.expand(batch=batches)
     checked = validate.expand(extracted=raw)
     loaded = load(checked)
-    build_marts(loaded)
+    marts = build_marts(loaded)
+    send_alerts(marts)
 
 
 social_metrics_daily()

@@ -160,8 +160,83 @@ def scenario():
 
 @pytest.fixture(scope="session")
 def sandbox(scenario):
-    """The X API sandbox serving the default scenario over HTTP on a free local port."""
+    """The X API sandbox serving the default scenario over HTTP on a free local port.
+
+    Shared by many runs, so its rate limit is set out of reach; rate limiting is tested
+    on servers of its own.
+    """
     from socialmetrics.sandbox.server import SandboxServer
 
-    with SandboxServer(scenario, token="test-sandbox-token") as server:
+    with SandboxServer(scenario, token="test-sandbox-token", rate_limit=10**9) as server:
         yield server
+
+
+def table_fingerprints(engine, schemas=("core", "marts")) -> dict[str, tuple[int, str]]:
+    """Row count and a checksum of the sorted rows of every table in ``schemas``."""
+    import hashlib
+
+    fingerprints = {}
+    with engine.connect() as conn:
+        tables = conn.execute(
+            sa.text(
+                "select table_schema, table_name from information_schema.tables "
+                "where table_type = 'BASE TABLE' order by 1, 2"
+            )
+        ).all()
+        for schema, table in tables:
+            if schema not in schemas:
+                continue
+            result = conn.execute(sa.text(f'select * from {schema}."{table}"'))
+            rows = sorted(repr(tuple(row)) for row in result)
+            digest = hashlib.sha256("\n".join(rows).encode()).hexdigest()
+            fingerprints[f"{schema}.{table}"] = (len(rows), digest)
+    return fingerprints
+
+
+@pytest.fixture
+def pipeline_env(monkeypatch, tmp_path):
+    """Point the pipeline (connections and Variables, through the environment) at a warehouse
+    and an X API; returns a function ``configure(warehouse_url, base_url, token, **vars)``."""
+    import json
+
+    def configure(warehouse_url, base_url, token, registry_dir, **variables):
+        monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", warehouse_url)
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_X_API",
+            json.dumps({"conn_type": "http", "host": base_url, "password": token}),
+        )
+        monkeypatch.setenv("AIRFLOW_VAR_SOCIALMETRICS_REGISTRY_DIR", str(registry_dir))
+        monkeypatch.setenv("AIRFLOW_VAR_SOCIALMETRICS_LANDING_DIR", str(tmp_path / "landing"))
+        monkeypatch.setenv("AIRFLOW_VAR_SOCIALMETRICS_OUTBOX_DIR", str(tmp_path / "outbox"))
+        for key, value in variables.items():
+            monkeypatch.setenv(f"AIRFLOW_VAR_SOCIALMETRICS_{key.upper()}", str(value))
+
+    return configure
+
+
+@pytest.fixture(scope="session")
+def scenario_registry(scenario, tmp_path_factory):
+    """The default scenario's registry, cut down to the X accounts of its first organisation
+    (Norfolk, the published review): the runs that reliability tests repeat stay quick."""
+    import csv
+
+    full = tmp_path_factory.mktemp("registry-full")
+    scenario.write_registry(full)
+    folder = tmp_path_factory.mktemp("registry")
+    organisation = scenario.organisations[0].name
+    for path in full.glob("*.csv"):
+        with path.open(newline="", encoding="utf-8") as source:
+            rows = list(csv.DictReader(source))
+            header = list(rows[0].keys()) if rows else []
+        if path.name == "gazetteer.csv":
+            areas = {a.area for a in scenario.accounts if a.organisation == organisation}
+            rows = [row for row in rows if row["area"] in areas]
+        else:
+            rows = [row for row in rows if row["organisation"] == organisation]
+        if path.name == "accounts.csv":
+            rows = [row for row in rows if row["platform"] == "x"]
+        with (folder / path.name).open("w", newline="", encoding="utf-8") as target:
+            writer = csv.DictWriter(target, fieldnames=header)
+            writer.writeheader()
+            writer.writerows(rows)
+    return folder

@@ -26,6 +26,9 @@ class PipelineEnvironment:
     x_token: str
     registry_dir: Path
     landing_dir: Path
+    outbox_dir: Path | None = None
+    meta_base_url: str | None = None
+    meta_token: str | None = None
     extra: dict[str, str] | None = None
 
     def variables(self) -> dict[str, str]:
@@ -37,7 +40,18 @@ class PipelineEnvironment:
             ),
             "AIRFLOW_VAR_SOCIALMETRICS_REGISTRY_DIR": str(self.registry_dir),
             "AIRFLOW_VAR_SOCIALMETRICS_LANDING_DIR": str(self.landing_dir),
+            "AIRFLOW_VAR_SOCIALMETRICS_OUTBOX_DIR": str(
+                self.outbox_dir or self.landing_dir.parent / "outbox"
+            ),
         }
+        if self.meta_base_url:
+            env["AIRFLOW_CONN_META_GRAPH_API"] = json.dumps(
+                {
+                    "conn_type": "http",
+                    "host": self.meta_base_url,
+                    "password": self.meta_token or self.x_token,
+                }
+            )
         env.update(self.extra or {})
         return env
 

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from socialmetrics.landing import read_landing
-from socialmetrics.registry import Registry
+from socialmetrics.registry import ACCOUNT_COLUMNS, Registry
 from socialmetrics.settings import Settings
 from socialmetrics.staging import ENTITIES
 from socialmetrics.warehouse.bulk import append_dataframe
@@ -28,8 +28,16 @@ _UPSERTS = {
     "platform_user": """
         insert into core.platform_user
             (account_key, platform_user_id, created_at, profile_location, history_loaded_on)
-        select account_key, platform_user_id, created_at, profile_location, snapshot_date
-        from staging.account_snapshot where run_id = :run_id
+        select s.account_key, s.platform_user_id, s.created_at, s.profile_location,
+               s.snapshot_date
+        from staging.account_snapshot as s
+        -- A run over several days has several snapshots of an account: the latest speaks.
+        inner join (
+            select account_key, max(snapshot_date) as snapshot_date
+            from staging.account_snapshot where run_id = :run_id group by account_key
+        ) as latest
+            on latest.account_key = s.account_key and latest.snapshot_date = s.snapshot_date
+        where s.run_id = :run_id
         on conflict (account_key) do update set
             platform_user_id = excluded.platform_user_id,
             created_at = excluded.created_at,
@@ -47,6 +55,12 @@ _UPSERTS = {
             following_count = excluded.following_count,
             post_count = excluded.post_count,
             listed_count = excluded.listed_count
+    """,
+    "insight_daily": """
+        insert into core.insight_daily (account_key, metric, period, day, value)
+        select account_key, metric, period, day, value
+        from staging.insight_daily where run_id = :run_id
+        on conflict (account_key, metric, period, day) do update set value = excluded.value
     """,
     "post": """
         insert into core.post
@@ -69,6 +83,31 @@ _UPSERTS = {
 }
 
 
+_SNAPSHOT_SETS = {
+    "follower_sample": "account_key, sample_date, position, location, location_key",
+    "follower_breakdown": "account_key, snapshot_date, place, place_key, followers, source",
+}
+
+
+def _replace_day_sets(conn: Connection, table: str, columns: str, run: dict) -> None:
+    day = "sample_date" if table == "follower_sample" else "snapshot_date"
+    conn.execute(
+        sa.text(
+            f"delete from core.{table} where exists (select 1 from staging.{table} s "
+            f"where s.run_id = :run_id and s.account_key = core.{table}.account_key "
+            f"and s.{day} = core.{table}.{day})"
+        ),
+        run,
+    )
+    conn.execute(
+        sa.text(
+            f"insert into core.{table} ({columns}) select {columns} "
+            f"from staging.{table} where run_id = :run_id"
+        ),
+        run,
+    )
+
+
 def _replace(conn: Connection, table: str, frame: pd.DataFrame, where: str = "", **params) -> int:
     conn.execute(sa.text(f"delete from {table}" + (f" where {where}" if where else "")), params)
     return append_dataframe(conn, table, frame)
@@ -76,21 +115,7 @@ def _replace(conn: Connection, table: str, frame: pd.DataFrame, where: str = "",
 
 def load_registry_tables(conn: Connection, registry: Registry, settings: Settings) -> None:
     """Replace the registry tables of core with the registry as read this run."""
-    accounts = registry.accounts[
-        [
-            "account_key",
-            "organisation",
-            "platform",
-            "account_ref",
-            "display_name",
-            "kind",
-            "area",
-            "owner_email",
-            "opened_on",
-            "closed_on",
-            "successor_ref",
-        ]
-    ]
+    accounts = registry.accounts[["account_key", *ACCOUNT_COLUMNS]]
     _replace(conn, "core.organisation", registry.organisations)
     _replace(conn, "core.account", accounts)
     _replace(conn, "core.consolidation", registry.consolidations)
@@ -168,7 +193,9 @@ def load_run(
         _replace(conn, "raw.api_response", raw, "run_id = :run_id", **run)
         load_registry_tables(conn, registry, settings)
         for entity in ENTITIES:
-            frame = _concat([pd.read_parquet(batch["files"][entity]) for batch in batches])
+            frame = _concat(
+                [pd.read_parquet(b["files"][entity]) for b in batches if entity in b["files"]]
+            )
             if not frame.empty:
                 frame.insert(0, "run_id", window.run_id)
             _replace(conn, f"staging.{entity}", frame, "run_id = :run_id", **run)
@@ -179,25 +206,10 @@ def load_run(
 
         for statement in _UPSERTS.values():
             conn.execute(sa.text(statement), run)
-        # A follower sample is replaced whole: a rerun may have sampled a different page.
-        conn.execute(
-            sa.text(
-                "delete from core.follower_sample where exists (select 1 from "
-                "staging.follower_sample s where s.run_id = :run_id and "
-                "s.account_key = core.follower_sample.account_key and "
-                "s.sample_date = core.follower_sample.sample_date)"
-            ),
-            run,
-        )
-        conn.execute(
-            sa.text(
-                "insert into core.follower_sample "
-                "(account_key, sample_date, position, location, location_key) "
-                "select account_key, sample_date, position, location, location_key "
-                "from staging.follower_sample where run_id = :run_id"
-            ),
-            run,
-        )
+        # Samples and breakdowns are replaced whole for their day: a rerun may have seen a
+        # different page of followers or a different set of top cities.
+        for table, columns in _SNAPSHOT_SETS.items():
+            _replace_day_sets(conn, table, columns, run)
         conn.execute(
             sa.text("insert into core.loaded_day (day) values (:day) on conflict do nothing"),
             {"day": window.day},

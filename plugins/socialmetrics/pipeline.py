@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 
-from socialmetrics.errors import SocialMetricsError
+from socialmetrics.errors import ConfigurationError, SocialMetricsError
 from socialmetrics.window import RunWindow
 
 log = logging.getLogger(__name__)
@@ -21,11 +21,12 @@ def fail_fast_on_user_errors(step):
 
     @functools.wraps(step)
     def run(*args, **kwargs):
+        from socialmetrics.connectors.meta_graph import MetaAuthError
         from socialmetrics.connectors.x_api import XAuthError
 
         try:
             return step(*args, **kwargs)
-        except (SocialMetricsError, XAuthError) as exc:
+        except (SocialMetricsError, XAuthError, MetaAuthError) as exc:
             from airflow.sdk.exceptions import AirflowFailException
 
             raise AirflowFailException(str(exc)) from None
@@ -33,8 +34,33 @@ def fail_fast_on_user_errors(step):
     return run
 
 
+@fail_fast_on_user_errors
 def window_from_context(context) -> RunWindow:
-    """The RunWindow of the running task's DAG run."""
+    """The RunWindow of the running task's DAG run.
+
+    A manual run may name its own interval with the params ``interval_start`` and
+    ``interval_end`` (ISO dates or timestamps, UTC): one run then extracts the whole range,
+    in as few API calls as the platforms allow, and reports on its last day.
+    """
+    from datetime import datetime
+
+    params = context.get("params") or {}
+    start, end = params.get("interval_start"), params.get("interval_end")
+    if start or end:
+        if not (start and end):
+            raise ConfigurationError(
+                "Give both params interval_start and interval_end (ISO dates), or neither."
+            )
+        try:
+            start, end = datetime.fromisoformat(start), datetime.fromisoformat(end)
+        except ValueError:
+            raise ConfigurationError(
+                f"params interval_start={start!r} / interval_end={end!r} are not ISO dates "
+                "(YYYY-MM-DD)."
+            ) from None
+        if end <= start:
+            raise ConfigurationError("param interval_end must be after interval_start.")
+        return RunWindow.of(context["run_id"], start, end)
     return RunWindow.of(
         context["run_id"], context["data_interval_start"], context["data_interval_end"]
     )
@@ -80,6 +106,9 @@ def plan(window: RunWindow) -> list[dict]:
         engine.dispose()
     for batch in batches:
         accounts = batch["accounts"]
+        if batch["platform"] == "csv":
+            log.info("%s: exports of %d registry accounts", batch["batch"], len(accounts))
+            continue
         log.info(
             "%s: %d accounts, %d first seen (full history), %d follower samples due",
             batch["batch"],
@@ -92,20 +121,48 @@ def plan(window: RunWindow) -> list[dict]:
 
 @fail_fast_on_user_errors
 def extract(batch: dict, window: RunWindow) -> dict:
-    """Extract one batch into the raw landing; returns the extract summary."""
+    """Extract one batch into the raw landing; returns the extract summary.
+
+    An empty batch lands an empty file and needs no connection, so an organisation without
+    (say) Facebook pages needs no ``meta_graph_api`` connection.
+    """
     from socialmetrics.airflow_support import get_connection
-    from socialmetrics.extract.x import X_CONN_ID, credentials_from_connection, extract_x_batch
-    from socialmetrics.landing import run_folder
+    from socialmetrics.landing import LandingWriter, run_folder
     from socialmetrics.settings import load_settings
 
     settings = load_settings()
     path = run_folder(settings.landing_dir, window.run_id) / f"{batch['batch']}.jsonl"
+    if batch["platform"] == "csv":
+        from socialmetrics.extract.csv_export import extract_csv_batch
+
+        summary = extract_csv_batch(batch, window, settings.export_dir, path)
+        log.info("%s: %s export files landed in %s", batch["batch"], summary["calls"], path)
+        return summary
     if not batch["accounts"]:
         log.info("%s: no accounts in this batch", batch["batch"])
-    credentials = credentials_from_connection(get_connection(X_CONN_ID))
-    summary = extract_x_batch(
-        batch, window, credentials, path, follower_sample_size=settings.follower_sample_size
-    )
+        with LandingWriter(path):
+            pass
+        summary = {"batch": batch["batch"], "platform": batch["platform"], "calls": {}}
+        return {**summary, "landing_file": str(path), "accounts": 0}
+    if batch["platform"] == "meta":
+        from socialmetrics.extract import meta
+
+        credentials = meta.credentials_from_connection(get_connection(meta.META_CONN_ID))
+        summary = meta.extract_meta_batch(
+            batch, window, credentials, path, timeout=settings.http_timeout_seconds
+        )
+    else:
+        from socialmetrics.extract import x
+
+        credentials = x.credentials_from_connection(get_connection(x.X_CONN_ID))
+        summary = x.extract_x_batch(
+            batch,
+            window,
+            credentials,
+            path,
+            follower_sample_size=settings.follower_sample_size,
+            timeout=settings.http_timeout_seconds,
+        )
     log.info("%s: API calls %s, landed in %s", batch["batch"], summary["calls"], path)
     return summary
 
@@ -144,15 +201,54 @@ def load(validated: list[dict], window: RunWindow) -> dict:
 
 @fail_fast_on_user_errors
 def build_marts() -> dict:
-    """Rebuild the SQL models (core intermediates and marts) and run their checks."""
+    """Rebuild the SQL models (core intermediates and marts), then the statistical marts
+    (consolidation impact, accounts vs engagement), and run every mart's checks."""
     from socialmetrics.warehouse.engine import engine_from_airflow
     from socialmetrics.warehouse.models import run_models
+    from socialmetrics.warehouse.stat_marts import build_stat_marts
 
     engine = engine_from_airflow()
     try:
         counts = run_models(engine)
+        counts |= build_stat_marts(engine)
     finally:
         engine.dispose()
     for name, rows in counts.items():
         log.info("%s: %d rows", name, rows)
     return counts
+
+
+@fail_fast_on_user_errors
+def send_alerts(window: RunWindow) -> dict:
+    """Email newly dormant accounts and, on the latest loaded day, the week's digests.
+
+    A rerun or retry sends nothing twice (``ops.alert_log``). A run for an older day (a
+    backfill) sends no digest: the digest describes the accounts as they are now.
+    """
+    import sqlalchemy as sa
+
+    from socialmetrics.alerts import (
+        delivery_from_airflow,
+        send_dormancy_alerts,
+        send_weekly_digests,
+    )
+    from socialmetrics.warehouse.engine import engine_from_airflow
+
+    engine = engine_from_airflow()
+    try:
+        delivery = delivery_from_airflow()
+        alerts = send_dormancy_alerts(engine, delivery)
+        with engine.connect() as conn:
+            latest = conn.execute(sa.text("select max(day) from core.loaded_day")).scalar()
+        digests = send_weekly_digests(engine, delivery, window.day) if window.day == latest else []
+    finally:
+        engine.dispose()
+    log.info("dormancy alerts: %d; weekly digests: %d", len(alerts), len(digests))
+    return {"dormancy_alerts": len(alerts), "digests": len(digests)}
+
+
+def notify_failure(context) -> None:
+    """``on_failure_callback``: tell the data engineers (see socialmetrics.alerts.failure)."""
+    from socialmetrics.alerts.failure import notify_failure as notify
+
+    notify(context)

@@ -90,3 +90,56 @@ def read_review(engine: Engine, organisation: str, day: date) -> Review:
             for kind, in_area, known, _ in locality
         },
     )
+
+
+CONSOLIDATION = """
+select event_date, before_value, after_value, relative_change, ci_low, ci_high, p_value,
+       did_estimate, did_ci_low, did_ci_high, did_p_value, control_organisations,
+       days_before, days_after, accounts_before, accounts_after
+from marts.consolidation_impact
+where organisation = :organisation and metric = 'total_engagement_per_day'
+order by event_date
+"""
+
+NATIONAL = """
+select spearman_rho, spearman_p_value, organisations, period_start, period_end
+from marts.accounts_vs_engagement
+where row_type = 'summary'
+"""
+
+
+def _percent(value) -> str:
+    return "n/a" if value is None else f"{value:+.1%}"
+
+
+def read_findings(engine: Engine, organisation: str) -> list[str]:
+    """The consolidation result and the national correlation as sentences, from the marts."""
+    lines = []
+    with engine.connect() as conn:
+        events = conn.execute(sa.text(CONSOLIDATION), {"organisation": organisation}).all()
+        national = conn.execute(sa.text(NATIONAL)).first()
+    for event in events:
+        lines.append(
+            f"Consolidation of {event.event_date} ({event.accounts_before} accounts before, "
+            f"{event.accounts_after} after): total engagement per day "
+            f"{event.before_value:.0f} -> {event.after_value:.0f}, "
+            f"{_percent(event.relative_change)} (95% CI {_percent(event.ci_low)} to "
+            f"{_percent(event.ci_high)}, p = {event.p_value:.3g}, "
+            f"{event.days_before} days before vs {event.days_after} after)"
+        )
+        if event.did_estimate is not None:
+            lines.append(
+                f"  against {event.control_organisations} organisations without a "
+                f"consolidation: {_percent(event.did_estimate)} (95% CI "
+                f"{_percent(event.did_ci_low)} to {_percent(event.did_ci_high)}, "
+                f"p = {event.did_p_value:.3g})"
+            )
+    if not events:
+        lines.append(f"No consolidation of {organisation} with data on both sides yet.")
+    if national is not None and national.spearman_rho is not None:
+        lines.append(
+            f"Across {national.organisations} organisations ({national.period_start} to "
+            f"{national.period_end}): Spearman correlation of active accounts and engagement "
+            f"rho = {national.spearman_rho:+.2f}, p = {national.spearman_p_value:.3g}"
+        )
+    return lines

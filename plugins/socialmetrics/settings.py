@@ -27,6 +27,8 @@ class Settings:
     follower_sample_size: int = 1000
     follower_sample_every_days: int = 7
     extract_batches: int = 4
+    http_timeout_seconds: float = 10.0
+    export_dir: Path | None = None
 
 
 def _integer(key: str, raw: str | None, default: int, minimum: int) -> int:
@@ -39,6 +41,20 @@ def _integer(key: str, raw: str | None, default: int, minimum: int) -> int:
     if value < minimum:
         raise ConfigurationError(
             f"Airflow Variable {key!r} is {raw!r}; it must be a whole number >= {minimum}."
+        )
+    return value
+
+
+def _seconds(key: str, raw: str | None, default: float) -> float:
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if value <= 0:
+        raise ConfigurationError(
+            f"Airflow Variable {key!r} is {raw!r}; it must be a number of seconds > 0."
         )
     return value
 
@@ -89,5 +105,11 @@ def load_settings() -> Settings:
         ),
         extract_batches=_integer(
             "socialmetrics_extract_batches", get_variable("socialmetrics_extract_batches"), 4, 1
+        ),
+        export_dir=Path(export) if (export := get_variable("socialmetrics_export_dir")) else None,
+        http_timeout_seconds=_seconds(
+            "socialmetrics_http_timeout_seconds",
+            get_variable("socialmetrics_http_timeout_seconds"),
+            10.0,
         ),
     )

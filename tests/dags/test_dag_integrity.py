@@ -47,6 +47,7 @@ def test_daily_dag_has_a_fixed_number_of_tasks_and_docs():
         "validate",
         "load",
         "build_marts",
+        "send_alerts",
     }
     assert "Social metrics daily" in dag.doc_md
     assert dag.max_active_runs == 1

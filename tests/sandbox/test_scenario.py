@@ -59,30 +59,39 @@ def http():
         yield session
 
 
+def norfolk_x(scenario, kind=None):
+    return [a for a in scenario.accounts_of(NORFOLK, kind) if a.platform == "x"]
+
+
 @pytest.fixture(scope="module")
 def user_ids(sandbox, http, scenario):
     """Username -> user id, resolved through /2/users/by as a client would."""
-    names = ",".join(a.username for a in scenario.accounts)
+    names = ",".join(a.username for a in norfolk_x(scenario))
     body = http.get(sandbox.base_url + "/2/users/by", params={"usernames": names}).json()
     return {u["username"]: u["id"] for u in body["data"]}
 
 
-def test_norfolk_has_one_force_seven_districts_twelve_officers(scenario):
-    kinds = [a.kind for a in scenario.accounts_of(NORFOLK)]
+def test_norfolk_has_one_force_seven_districts_twelve_officers_on_x(scenario):
+    kinds = [a.kind for a in norfolk_x(scenario)]
     assert kinds.count("force") == 1
     assert kinds.count("district") == 7
     assert kinds.count("officer") == 12
-    assert len(scenario.accounts) == 20
+    assert len(kinds) == 20 and scenario.accounts[:20] == tuple(norfolk_x(scenario))
     for account in scenario.accounts:
-        assert re.fullmatch(r"[A-Za-z0-9_]{1,15}", account.username)
+        if account.platform == "x":
+            assert re.fullmatch(r"[A-Za-z0-9_]{1,15}", account.username)
         assert account.user_id.isdigit()
+    for account in scenario.accounts_of(NORFOLK):
         assert account.owner_email.endswith("@norfolk-police.example")
-    assert len({a.user_id for a in scenario.accounts}) == 20
+    assert len({a.user_id for a in scenario.accounts}) == len(scenario.accounts)
+    assert len({a.username.lower() for a in scenario.accounts_on("x")}) == len(
+        scenario.accounts_on("x")
+    )
     force = scenario.account("NorfolkPolice")
     assert 35_000 <= force.followers_count <= 45_000
-    for account in scenario.accounts_of(NORFOLK, "district"):
+    for account in norfolk_x(scenario, "district"):
         assert 3_000 <= account.followers_count <= 15_000
-    for account in scenario.accounts_of(NORFOLK, "officer"):
+    for account in norfolk_x(scenario, "officer"):
         assert 300 <= account.followers_count <= 2_500
 
 
@@ -124,6 +133,7 @@ def test_six_of_twelve_officers_are_dormant_at_the_review(sandbox, http, scenari
     for account in scenario.accounts_of(NORFOLK):
         if account.kind != "officer":
             assert (REVIEW - scenario.last_post_on_or_before(account, REVIEW)).days <= 2
+    assert len([a for a in scenario.accounts_of(NORFOLK) if a.kind == "officer"]) == 12
 
 
 def test_follower_locality_is_72_and_48_percent(sandbox, http, scenario, user_ids):
@@ -155,13 +165,13 @@ def test_follower_locality_is_72_and_48_percent(sandbox, http, scenario, user_id
 
 
 def test_follower_locations_use_varied_spellings(scenario):
-    seen = {f.location for a in scenario.accounts for f in scenario.followers(a, 0, 1000)}
+    seen = {f.location for a in norfolk_x(scenario) for f in scenario.followers(a, 0, 1000)}
     for variant in ("NORWICH, UK", "norwich.", "King's Lynn", "Gt Yarmouth", "Cromer 🌊"):
         assert variant in seen
     for variant in ("Lowestoft", "Ipswich, Suffolk", "UK", "", None, "🌍", "123", " - "):
         assert variant in seen
-    places = list(scenario.gazetteer["Norfolk"])
-    for account in scenario.accounts:
+    for account in scenario.accounts_on("x")[::3]:
+        places = list(scenario.gazetteer[account.area])
         for follower in scenario.followers(account, 0, 300):
             assert classify(follower.location, places) == follower.location_class
 
@@ -232,7 +242,8 @@ def test_registry_files_have_the_spec_columns(scenario):
         assert lines[0] == header
     with (DEMO_REGISTRY / "accounts.csv").open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert len(rows) == 20
+    assert len(rows) == len(scenario.accounts)
+    assert [r["platform"] for r in rows[:22]] == ["x"] * 20 + ["facebook", "instagram"]
     officer = next(r for r in rows if r["account_ref"] == "PCJaneSmith")
     assert officer["closed_on"] == "2026-05-01" and officer["successor_ref"] == "NorwichPolice"
     force = next(r for r in rows if r["account_ref"] == "NorfolkPolice")
@@ -241,14 +252,77 @@ def test_registry_files_have_the_spec_columns(scenario):
         assert list(csv.DictReader(handle))[0]["event_date"] == "2026-05-01"
 
 
-def test_extra_organisations_keep_norfolk_unchanged():
+def test_extra_organisations_keep_the_default_ones_unchanged():
     base = default_scenario(42)
     extended = default_scenario(42, extra_organisations=4)
-    assert extended.accounts[:20] == base.accounts
-    assert len(extended.organisations) == 5
-    assert len(extended.gazetteer) == 5
+    assert extended.accounts[: len(base.accounts)] == base.accounts
+    assert len(extended.organisations) == len(base.organisations) + 4
+    assert len(extended.gazetteer) == len(base.gazetteer) + 4
     day = date(2026, 2, 2)
     assert extended.posts_on("NorwichPolice", day) == base.posts_on("NorwichPolice", day)
+
+
+# -- the further organisations of the default scenario (national findings) -------------------
+
+
+def regional(scenario):
+    return [o for o in scenario.organisations if o.name != NORFOLK]
+
+
+def expected_per_day(scenario, organisation, first, last):
+    """Expected engagement per day of an organisation over first..last, from its rates."""
+    total = 0.0
+    for account in scenario.accounts_of(organisation):
+        for offset in range((last - first).days + 1):
+            day = first + timedelta(days=offset)
+            if account.last_post_date is None or day > account.last_post_date:
+                continue
+            if day < max(account.opened_on, scenario.start_date):
+                continue
+            rate, per_post = account.rate_on(day)
+            total += rate * per_post
+    return total / ((last - first).days + 1)
+
+
+def test_at_least_twelve_more_organisations_of_3_to_40_accounts(scenario):
+    others = regional(scenario)
+    sizes = [len(scenario.accounts_of(o.name)) for o in others]
+    assert len(others) >= 12
+    assert min(sizes) == 3 and max(sizes) == 40 and len(set(sizes)) == len(sizes)
+    for org in others:
+        assert org.area in scenario.gazetteer and len(scenario.gazetteer[org.area]) >= 5
+        assert {a.area for a in scenario.accounts_of(org.name)} == {org.area}
+
+
+def test_engagement_is_not_correlated_with_the_number_of_accounts(scenario):
+    first, last = REVIEW - timedelta(days=89), REVIEW
+    sizes, engagement = [], []
+    for org in scenario.organisations:
+        sizes.append(len(scenario.accounts_of(org.name)))
+        engagement.append(sum(scenario.daily_engagement(org.name, first, last).values()))
+    ranks = [np.argsort(np.argsort(values)) for values in (sizes, engagement)]
+    assert abs(np.corrcoef(*ranks)[0, 1]) < 0.2
+
+
+def test_about_half_consolidate_in_2025_or_2026_closing_officer_accounts(scenario):
+    consolidating = [o for o in regional(scenario) if o.consolidation_date]
+    assert 0.4 <= len(consolidating) / len(regional(scenario)) <= 0.6
+    for org in consolidating:
+        assert org.consolidation_date.year in (2025, 2026)
+        officers = scenario.accounts_of(org.name, "officer")
+        assert officers and all(a.closed_on == org.consolidation_date for a in officers)
+        assert all(a.successor_ref for a in officers)
+
+
+def test_only_norfolk_has_a_planted_consolidation_effect(scenario):
+    for org in scenario.organisations:
+        event = org.consolidation_date
+        if event is None:
+            continue
+        before = expected_per_day(scenario, org.name, event - timedelta(90), event - timedelta(1))
+        after = expected_per_day(scenario, org.name, event, event + timedelta(89))
+        expected = 1.25 if org.name == NORFOLK else 1.0
+        assert after / before == pytest.approx(expected, abs=0.005), org.name
 
 
 def test_national_scenario_is_lazy_and_uncorrelated(tmp_path):

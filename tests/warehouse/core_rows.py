@@ -11,10 +11,12 @@ import itertools
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
+import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from socialmetrics.text import place_key
+from socialmetrics.warehouse.bulk import append_dataframe
 
 AS_OF = date(2024, 6, 30)
 ORGANISATION = "Norfolk Constabulary"
@@ -111,6 +113,47 @@ def add_post(
         },
     )
     return published_at
+
+
+def add_daily_posts(
+    conn: Connection, account_key: str, likes_by_day: dict[date, Iterable[int] | int]
+) -> int:
+    """Bulk-insert posts published at noon: one per value of ``likes_by_day[day]`` (a bare
+    number is one post), with that many likes and no other engagement. Returns the posts
+    inserted; far faster than add_post for months of history."""
+    rows = []
+    for day, likes in likes_by_day.items():
+        for count in [likes] if isinstance(likes, int) else likes:
+            rows.append(
+                {
+                    "account_key": account_key,
+                    "post_id": str(next(_post_ids)),
+                    "published_at": datetime.combine(day, time(12, 0)),
+                    "published_on": day,
+                    "likes": int(count),
+                    "replies": 0,
+                    "reposts": 0,
+                    "quotes": 0,
+                    "engagement": int(count),
+                }
+            )
+    return append_dataframe(conn, "core.post", pd.DataFrame(rows))
+
+
+def add_consolidation(
+    conn: Connection,
+    event_date: date,
+    *,
+    organisation: str = ORGANISATION,
+    description: str = "officer accounts closed into district accounts",
+) -> None:
+    conn.execute(
+        sa.text(
+            "insert into core.consolidation (organisation, event_date, description) "
+            "values (:organisation, :event_date, :description)"
+        ),
+        {"organisation": organisation, "event_date": event_date, "description": description},
+    )
 
 
 def add_snapshot(conn: Connection, account_key: str, snapshot_date: date, followers: int) -> None:

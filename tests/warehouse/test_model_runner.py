@@ -87,7 +87,11 @@ def test_models_run_in_dependency_order(warehouse, tmp_path):
 
 def test_project_models_read_their_upstream_models():
     models = load_models(MODELS_DIR)
-    assert set(models) == {"core.int_post_daily"} | {f"marts.{name}" for name in MARTS}
+    assert set(models) == {
+        "core.int_post_daily",
+        "core.int_organisation_daily",
+        "core.int_consolidation_window",
+    } | {f"marts.{name}" for name in MARTS}
     assert models["marts.dormant_accounts"].depends_on == {"marts.account_activity"}
     assert models["marts.engagement_daily"].depends_on == {
         "marts.account_activity",

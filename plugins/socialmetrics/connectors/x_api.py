@@ -6,9 +6,7 @@ bearer token come from the Airflow connection ``x_api`` (host, password).
 
 from __future__ import annotations
 
-import json
 import logging
-import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -20,12 +18,11 @@ import requests
 
 from socialmetrics.connectors.http import (
     DEFAULT_TIMEOUT,
-    RETRYABLE_STATUSES,
     ResponseCallback,
+    RetryingClient,
+    Verdict,
     backoff_delay,
-    build_session,
     header_int,
-    landing_hook,
 )
 
 __all__ = [
@@ -93,15 +90,7 @@ class UserLookup:
     errors: list[dict[str, Any]]
 
 
-@dataclass(frozen=True)
-class _Retry:
-    """Outcome of one attempt that is worth another try."""
-
-    reason: str
-    wait: float | None = None  # None: use the backoff schedule
-
-
-class XClient:
+class XClient(RetryingClient):
     """Client for the X API v2 endpoints the pipeline uses.
 
     Every call has a timeout. 5xx answers, connection errors, timeouts and 200 answers
@@ -121,6 +110,11 @@ class XClient:
     ``seed`` seeds the backoff jitter. A client keeps per-endpoint rate-limit state and
     is not thread-safe: use one per task or thread.
     """
+
+    API_NAME = "X API"
+    BASE_URL_HINT = " (e.g. https://api.x.com)"
+    error_class = XApiError
+    log = log
 
     def __init__(
         self,
@@ -143,7 +137,6 @@ class XClient:
                 f"(the host of Airflow connection {connection_id!r}, "
                 "e.g. https://api.x.com)"
             )
-        self.connection_id = connection_id
         if not bearer_token:
             raise XAuthError(
                 f"Airflow connection {connection_id!r} has no bearer token. "
@@ -151,33 +144,24 @@ class XClient:
                 f"({_conn_env_var(connection_id)}) and rerun.",
                 connection_id=connection_id,
             )
-        self._base_url = base_url.rstrip("/")
-        self._token = bearer_token
-        self._on_response = on_response
-        self._timeout = timeout
-        self._max_retries = max_retries
-        self._backoff_factor = backoff_factor
-        self._max_rate_limit_wait = max_rate_limit_wait
-        self._sleep = sleep
+        super().__init__(
+            base_url.rstrip("/"),
+            bearer_token,
+            connection_id=connection_id,
+            on_response=on_response,
+            timeout=timeout,
+            max_retries=max_retries,
+            backoff_factor=backoff_factor,
+            max_rate_limit_wait=max_rate_limit_wait,
+            sleep=sleep,
+            session=session,
+            seed=seed,
+        )
         # x-rate-limit-reset is Unix time on the server's clock; compare with ours.
         self._clock: Callable[[], float] = time.time
-        self._rng = random.Random(seed)
-        self._owns_session = session is None
-        # The adapter must not retry by itself (retries=0): urllib3's Retry handles 5xx
-        # inside the adapter, so a failed attempt would never reach on_response and would
-        # be lost to the raw landing (SPEC §5.3), and its sleeps could not be observed or
-        # bounded by the rate-limit rules. The loop in _get retries instead, still on a
-        # pooled requests/urllib3 connection.
-        self._session = session if session is not None else build_session(timeout=timeout)
-        self._calls: dict[str, int] = {}
         self._reset_at: dict[str, int] = {}  # endpoint -> reset time, when remaining hit 0
 
     # -- public API --------------------------------------------------------------------
-
-    @property
-    def calls(self) -> dict[str, int]:
-        """API calls made so far per endpoint template, retries included."""
-        return dict(self._calls)
 
     def lookup_users(
         self,
@@ -267,17 +251,6 @@ class XClient:
             page_bounds=FOLLOWERS_PAGE,
         )
 
-    def close(self) -> None:
-        """Close the HTTP session if this client created it."""
-        if self._owns_session:
-            self._session.close()
-
-    def __enter__(self) -> XClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
     # -- paging ------------------------------------------------------------------------
 
     def _paged(
@@ -328,124 +301,42 @@ class XClient:
             seen_tokens.add(token)
         return items[:limit]
 
-    # -- one request, with retries -----------------------------------------------------
+    # -- one request, with retries (RetryingClient) and X's rules for it -------------------
 
     def _get(self, endpoint: str, path: str, params: dict[str, str]) -> dict[str, Any]:
         """GET ``path`` and return its JSON object, retrying what is worth retrying."""
-        url = self._base_url + path
-        hooks = None
-        if self._on_response is not None:
-            # Per-call hooks replace the session's own "response" hooks in requests, so
-            # keep those after ours: the landing sees the answer first, the rest still run.
-            own = list(self._session.hooks.get("response") or [])
-            hooks = {"response": [landing_hook(PLATFORM, endpoint, self._on_response), *own]}
-        retries = 0
-        while True:
-            self._wait_for_window(endpoint, path)
-            self._calls[endpoint] = self._calls.get(endpoint, 0) + 1
-            outcome = self._attempt(endpoint, path, url, params, hooks, retries)
-            if not isinstance(outcome, _Retry):
-                return outcome
-            if retries >= self._max_retries:
-                raise XApiError(
-                    self._redact(
-                        f"X API GET {path} failed after {retries + 1} attempts; "
-                        f"last: {outcome.reason}"
-                    ),
-                    endpoint=endpoint,
-                )
-            delay = (
-                outcome.wait
-                if outcome.wait is not None
-                else backoff_delay(retries, self._backoff_factor, self._rng)
-            )
-            retries += 1
-            log.info(
-                "X API GET %s: %s; retry %d/%d in %.1f s",
-                path,
-                self._redact(outcome.reason),
-                retries,
-                self._max_retries,
-                delay,
-            )
-            self._sleep(delay)
+        return self._request(PLATFORM, endpoint, path, params)
 
-    def _attempt(
-        self,
-        endpoint: str,
-        path: str,
-        url: str,
-        params: dict[str, str],
-        hooks: dict[str, list[Callable[..., Any]]] | None,
-        retries: int,
-    ) -> dict[str, Any] | _Retry:
+    def _before_attempt(self, endpoint: str, path: str, params: dict[str, str]) -> None:
+        self._wait_for_window(endpoint, path)
         log.debug("X API GET %s params=%s", path, params)
-        try:
-            response = self._session.get(
-                url,
-                params=params,
-                headers={"Authorization": f"Bearer {self._token}", "Accept": "application/json"},
-                timeout=self._timeout,
-                hooks=hooks,
-                # A redirect would be followed without the Authorization header (requests
-                # strips it across hosts) and usually means a wrong base URL: report it.
-                allow_redirects=False,
-            )
-        except requests.Timeout as exc:
-            return _Retry(f"no answer within {self._timeout:g} s ({type(exc).__name__})")
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-            return _Retry(f"connection failed ({type(exc).__name__}: {exc})")
-        except requests.exceptions.ContentDecodingError as exc:
-            return _Retry(f"answer could not be decoded ({exc})")
-        except requests.RequestException as exc:
-            raise XApiError(
-                self._redact(
-                    f"X API GET {path}: request could not be made ({type(exc).__name__}: "
-                    f"{exc}); check the host of Airflow connection {self.connection_id!r}"
-                ),
-                endpoint=endpoint,
-            ) from None
 
-        status = response.status_code
-        body = response.text
-        payload, parse_error = _parse_json(body)
+    def _note_answer(self, endpoint: str, response: requests.Response) -> None:
         self._note_rate_limit(endpoint, response.headers)
 
+    def _classify(self, status: int, payload: Any) -> Verdict | None:
         if status in (401, 403):
-            raise self._auth_error(endpoint, path, response, payload)
+            return Verdict.AUTH
         if _is_rate_limited(status, payload):
-            return _Retry(
-                f"rate limited (HTTP {status})",
-                wait=self._rate_limit_wait(endpoint, path, response.headers, retries),
-            )
-        if status in RETRYABLE_STATUSES or status >= 500:
-            return _Retry(f"HTTP {status} {response.reason}")
-        if 300 <= status < 400:
-            raise XApiError(
-                f"X API GET {path} answered HTTP {status}, redirecting to "
-                f"{response.headers.get('Location')!r}; set the host of Airflow connection "
-                f"{self.connection_id!r} to the API's base URL (e.g. https://api.x.com)",
-                endpoint=endpoint,
-                status=status,
-            )
-        if not 200 <= status < 300:
-            raise XApiError(
-                self._redact(
-                    f"X API GET {path} answered HTTP {status} {response.reason}: "
-                    f"{_problem_text(payload) or body[:200]}"
-                ),
-                endpoint=endpoint,
-                status=status,
-                errors=_error_list(payload),
-            )
-        if parse_error is not None:
-            return _Retry(
-                f"HTTP {status} body is not valid JSON, cut off? "
-                f"({len(body)} characters; {parse_error})"
-            )
-        if not isinstance(payload, dict):
-            raise self._drift(endpoint, "is not a JSON object", payload, path)
-        return payload
+            return Verdict.RATE_LIMITED
+        return None
+
+    def _answer_error(
+        self, endpoint: str, path: str, response: requests.Response, payload: Any
+    ) -> XApiError:
+        status = response.status_code
+        return XApiError(
+            self._redact(
+                f"X API GET {path} answered HTTP {status} {response.reason}: "
+                f"{_problem_text(payload) or response.text[:200]}"
+            ),
+            endpoint=endpoint,
+            status=status,
+            errors=_error_list(payload),
+        )
+
+    def _shape_error(self, endpoint: str, path: str, payload: Any) -> XApiError:
+        return self._drift(endpoint, "is not a JSON object", payload, path)
 
     # -- rate limits -------------------------------------------------------------------
 
@@ -557,10 +448,6 @@ class XClient:
             errors=errors,
         )
 
-    def _redact(self, text: str) -> str:
-        # Defence in depth: messages quote server text, which should never echo the token.
-        return text.replace(self._token, "***")
-
 
 # -- helpers -----------------------------------------------------------------------------
 
@@ -583,13 +470,6 @@ def _as_utc(value: datetime) -> datetime:
 
 def _rfc3339(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _parse_json(body: str) -> tuple[Any, str | None]:
-    try:
-        return json.loads(body), None
-    except ValueError as exc:
-        return None, str(exc)
 
 
 def _error_list(payload: Any) -> list[dict[str, Any]]:

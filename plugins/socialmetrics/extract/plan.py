@@ -17,14 +17,27 @@ from socialmetrics.settings import Settings
 from socialmetrics.window import RunWindow
 
 
-def _known_accounts(engine: Engine, day) -> tuple[set[str], dict[str, object]]:
+def _known_accounts(engine: Engine, day) -> tuple[dict[str, object], dict[str, object]]:
     with engine.connect() as conn:
-        known = set(conn.scalars(sa.text("select account_key from core.platform_user")))
+        # Known accounts with the last day before this one that a run read them.
+        known = dict(
+            conn.execute(
+                sa.text(
+                    "select u.account_key, max(s.snapshot_date) from core.platform_user u "
+                    "left join core.account_snapshot s on s.account_key = u.account_key "
+                    "and s.snapshot_date < :day group by u.account_key"
+                ),
+                {"day": day},
+            ).all()
+        )
         sampled = dict(
             conn.execute(
                 sa.text(
-                    "select account_key, max(sample_date) from core.follower_sample "
-                    "where sample_date <= :day group by account_key"
+                    "select account_key, max(day) from ("
+                    "select account_key, sample_date as day from core.follower_sample "
+                    "union all "
+                    "select account_key, snapshot_date as day from core.follower_breakdown"
+                    ") as samples where day <= :day group by account_key"
                 ),
                 {"day": day},
             ).all()
@@ -32,30 +45,55 @@ def _known_accounts(engine: Engine, day) -> tuple[set[str], dict[str, object]]:
     return known, sampled
 
 
+# Batches go to one connector each: X, or the Meta Graph API for Facebook and Instagram.
+CONNECTOR_PLATFORMS = {"x": ("x",), "meta": ("facebook", "instagram")}
+
+
 def plan_batches(
-    registry: Registry, engine: Engine, window: RunWindow, settings: Settings, platform: str = "x"
+    registry: Registry, engine: Engine, window: RunWindow, settings: Settings
 ) -> list[dict]:
-    """Return ``settings.extract_batches`` batch specs for ``platform`` (some may be empty).
+    """Return ``settings.extract_batches`` batch specs per API connector (some may be empty),
+    and one batch for the CSV exports folder.
 
     Each account in a batch says since when to read posts: its whole reachable history
     (from ``opened_on``) the first time it is seen, else the data interval plus the look-back
-    window; and whether a follower-location sample is due (none for closed accounts, one
-    every ``follower_sample_every_days`` days otherwise).
+    window, reaching back to the day after the last run that read it when runs were missed;
+    and whether a follower-location sample is due (none for closed accounts, one every
+    ``follower_sample_every_days`` days otherwise).
     """
     known, sampled = _known_accounts(engine, window.day)
-    accounts = registry.accounts_on(platform).sort_values("account_key")
+    batches = []
+    for connector, platforms in CONNECTOR_PLATFORMS.items():
+        accounts = registry.accounts[registry.accounts["platform"].isin(platforms)]
+        batches += _connector_batches(
+            connector, accounts.sort_values("account_key"), known, sampled, window, settings
+        )
+    # Exports dropped in a folder are read by one batch, whoever they are about.
+    everyone = registry.accounts.sort_values("account_key")
+    exports = [
+        {"account_key": a.account_key, "account_ref": a.account_ref, "platform": a.platform}
+        for a in everyone.itertuples(index=False)
+    ]
+    batches.append({"batch": "csv-00", "platform": "csv", "accounts": exports})
+    return batches
+
+
+def _connector_batches(connector, accounts, known, sampled, window, settings) -> list[dict]:
     batches = [
-        {"batch": f"{platform}-{index:02d}", "platform": platform, "accounts": []}
+        {"batch": f"{connector}-{index:02d}", "platform": connector, "accounts": []}
         for index in range(settings.extract_batches)
     ]
-    incremental_since = window.start - timedelta(days=settings.lookback_days)
+    lookback = timedelta(days=settings.lookback_days)
     for position, account in enumerate(accounts.itertuples(index=False)):
         first_seen = account.account_key not in known
-        since = (
-            datetime.combine(account.opened_on, datetime.min.time())
-            if first_seen
-            else incremental_since
-        )
+        if first_seen:
+            since = datetime.combine(account.opened_on, datetime.min.time())
+        else:
+            last_read = known[account.account_key]
+            since = window.start
+            if last_read is not None:
+                since = min(since, datetime.combine(last_read, datetime.min.time()) + timedelta(1))
+            since -= lookback
         is_open = pd.isna(account.closed_on) or account.closed_on > window.day
         last_sample = sampled.get(account.account_key)
         sample_due = is_open and (
@@ -66,6 +104,7 @@ def plan_batches(
             {
                 "account_key": account.account_key,
                 "account_ref": account.account_ref,
+                "platform": account.platform,
                 "since": since.isoformat(),
                 "history": first_seen,
                 "sample_followers": bool(sample_due),

@@ -51,6 +51,34 @@ def credentials_from_connection(conn) -> XCredentials:
     return XCredentials(host, conn.password, conn.conn_id)
 
 
+LOOKUP_ATTEMPTS = 3
+
+
+def _lookup(client: XClient, landing: LandingWriter, by_username: dict[str, dict]) -> list[dict]:
+    """Look the batch's users up; ask again for the ones an answer left out.
+
+    An answer can leave a username out for a moment (a 200 with a partial ``errors`` array)
+    and a run must not lose that account for the day, so the missing ones are asked for
+    again, up to LOOKUP_ATTEMPTS answers in all; what stays missing is recorded by staging.
+    """
+    found: dict[str, dict] = {}
+    missing = list(by_username)
+    for _ in range(LOOKUP_ATTEMPTS):
+        landing.context = {
+            "kind": "lookup",
+            "accounts": {name: by_username[name]["account_key"] for name in missing},
+        }
+        answer = client.lookup_users([by_username[name]["account_ref"] for name in missing])
+        for user in answer.users:
+            name = str(user.get("username", "")).lower()
+            if name in by_username and "id" in user:
+                found.setdefault(name, user)
+        missing = [name for name in missing if name not in found]
+        if not missing:
+            break
+    return [found[name] for name in by_username if name in found]
+
+
 def extract_x_batch(
     batch: dict,
     window: RunWindow,
@@ -62,8 +90,9 @@ def extract_x_batch(
 ) -> dict:
     """Call the X API for every account of ``batch`` and land each answer in ``landing_path``.
 
-    Looks the accounts up (100 per call), reads each found account's posts from its ``since``
-    to the end of the window, and a follower-location sample where due. Returns a summary
+    Looks the accounts up (100 per call, asking again for any an answer left out), reads
+    each found account's posts from its ``since`` to the end of the window, and a
+    follower-location sample where due. Returns a summary
     (batch name, landing file, API calls per endpoint). Raises XAuthError on a refused token
     (the landing file is then not written) and XApiError when an answer stays unusable after
     the retries.
@@ -79,15 +108,8 @@ def extract_x_batch(
         )
         if accounts:
             by_username = {account["account_ref"].lower(): account for account in accounts}
-            landing.context = {
-                "kind": "lookup",
-                "accounts": {name: account["account_key"] for name, account in by_username.items()},
-            }
-            found = client.lookup_users([account["account_ref"] for account in accounts])
-            for user in found.users:
-                account = by_username.get(str(user.get("username", "")).lower())
-                if account is None or "id" not in user:
-                    continue
+            for user in _lookup(client, landing, by_username):
+                account = by_username[str(user["username"]).lower()]
                 landing.context = {"kind": "posts", "account_key": account["account_key"]}
                 client.user_posts(user["id"], datetime.fromisoformat(account["since"]), window.end)
                 if account["sample_followers"]:

@@ -1,4 +1,5 @@
-"""The platform sandbox (SPEC §5.4): a local X API v2 server over a deterministic scenario.
+"""The platform sandbox (SPEC §5.4): a local X API v2 and Meta Graph API server over a
+deterministic scenario.
 
 ``python -m socialmetrics.sandbox serve`` runs it; tests and the demo use
 :class:`SandboxServer` directly. Scenarios come from :func:`default_scenario` (the SPEC §1
@@ -7,6 +8,7 @@ Norfolk case) and :func:`national_scenario` (benchmark scale).
 
 from socialmetrics.sandbox.faults import ALL_KINDS, DEFAULT_KINDS, FaultConfig
 from socialmetrics.sandbox.scenario import (
+    CityBreakdown,
     Scenario,
     ScenarioAccount,
     ScenarioFollower,
@@ -20,6 +22,7 @@ from socialmetrics.sandbox.server import SandboxServer
 __all__ = [
     "ALL_KINDS",
     "DEFAULT_KINDS",
+    "CityBreakdown",
     "FaultConfig",
     "SandboxServer",
     "Scenario",

@@ -1,10 +1,11 @@
 """Command line of the platform sandbox.
 
-``python -m socialmetrics.sandbox serve [--port 8765] [--seed 42] ...`` serves X API v2 until
-SIGTERM or Ctrl-C; ``python -m socialmetrics.sandbox write-registry DIR`` writes the
-scenario's registry CSVs; ``python -m socialmetrics.sandbox describe`` lists its accounts.
-The bearer token is ``--token``, else the environment variable ``SANDBOX_TOKEN``, else
-``sandbox-token``.
+``python -m socialmetrics.sandbox serve [--port 8765] [--seed 42] ...`` serves X API v2 and
+the Meta Graph API (under ``/v24.0``) until SIGTERM or Ctrl-C;
+``python -m socialmetrics.sandbox write-registry DIR`` writes the scenario's registry CSVs;
+``python -m socialmetrics.sandbox describe`` lists its accounts.
+The bearer token (also the Graph access token) is ``--token``, else the environment variable
+``SANDBOX_TOKEN``, else ``sandbox-token``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from socialmetrics.sandbox.faults import ALL_KINDS, DEFAULT_KINDS, FaultConfig
+from socialmetrics.sandbox.faults import ALL_KINDS, DEFAULT_KINDS, FaultConfig, is_fault_kind
 from socialmetrics.sandbox.scenario import Scenario, default_scenario, national_scenario
 from socialmetrics.sandbox.server import SandboxServer
 
@@ -25,7 +26,7 @@ DEFAULT_TOKEN = "sandbox-token"
 
 def _kinds(text: str) -> tuple[str, ...]:
     kinds = tuple(k.strip() for k in text.split(",") if k.strip())
-    unknown = [k for k in kinds if k not in ALL_KINDS]
+    unknown = [k for k in kinds if not is_fault_kind(k)]
     if unknown:
         raise argparse.ArgumentTypeError(
             f"unknown fault kinds {', '.join(unknown)}; choose from {','.join(ALL_KINDS)}"
@@ -70,11 +71,14 @@ def build_scenario(args: argparse.Namespace) -> Scenario:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m socialmetrics.sandbox",
-        description="Local X API v2 sandbox serving a deterministic scenario (SPEC §5.4).",
+        description="Local X API v2 and Meta Graph API sandbox serving a deterministic "
+        "scenario (SPEC §5.4).",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="serve X API v2 until SIGTERM or Ctrl-C")
+    serve = commands.add_parser(
+        "serve", help="serve X API v2 and the Graph API until SIGTERM or Ctrl-C"
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765, help="0 picks a free port")
     serve.add_argument(
@@ -93,6 +97,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--fault-seed", type=int, default=0, help="seed of the fault draws")
     serve.add_argument(
         "--slow-seconds", type=float, default=3.0, help="delay of a 'slow' fault (3.0)"
+    )
+    serve.add_argument(
+        "--graph-regain-minutes",
+        type=int,
+        default=0,
+        help="estimated_time_to_regain_access of a graph_rate_limit fault (0)",
     )
     serve.add_argument("--rate-limit", type=int, default=900, help="requests per window (900)")
     serve.add_argument(
@@ -118,6 +128,7 @@ def _serve(args: argparse.Namespace) -> int:
             kinds=args.fault_kinds,
             seed=args.fault_seed,
             slow_seconds=args.slow_seconds,
+            graph_regain_minutes=args.graph_regain_minutes,
         )
     except ValueError as exc:
         print(f"sandbox: {exc}", file=sys.stderr)
@@ -141,8 +152,8 @@ def _serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     server.start()
     print(
-        f"sandbox serving X API v2 on {server.base_url} "
-        f"(scenario {scenario.name}, seed {scenario.seed})",
+        f"sandbox serving X API v2 on {server.base_url} and the Graph API on "
+        f"{server.graph_url()} (scenario {scenario.name}, seed {scenario.seed})",
         flush=True,
     )
     try:
@@ -164,11 +175,11 @@ def _write_registry(args: argparse.Namespace) -> int:
 
 def _describe(args: argparse.Namespace) -> int:
     scenario = build_scenario(args)
-    print("organisation,username,user_id,kind,last_post_date,closed_on,followers_count")
+    print("organisation,platform,username,user_id,kind,last_post_date,closed_on,followers_count")
     for a in scenario.accounts:
         print(
-            f"{a.organisation},{a.username},{a.user_id},{a.kind},{a.last_post_date or ''},"
-            f"{a.closed_on or ''},{a.followers_count}"
+            f"{a.organisation},{a.platform},{a.username},{a.user_id},{a.kind},"
+            f"{a.last_post_date or ''},{a.closed_on or ''},{a.followers_count}"
         )
     return 0
 

@@ -9,7 +9,16 @@ Kinds:
 - ``partial``: a 200 on ``/2/users/by`` with one found username moved to ``errors``
   (transient: the same request answers in full next time);
 - ``401``: the bearer token is refused (as an expired token);
-- ``403``: ``client-not-enrolled``.
+- ``403``: ``client-not-enrolled``;
+- ``graph_rate_limit``: a Graph rate-limit error, codes 4, 17, 32 and 613 in turn (or one
+  code: ``graph_rate_limit:17``; also 341), with ``X-App-Usage`` and
+  ``X-Business-Use-Case-Usage`` headers at 100 % and ``estimated_time_to_regain_access``
+  ``graph_regain_minutes``;
+- ``190``: the Graph access token has expired (HTTP 401, code 190, subcode 463).
+
+``429``, ``401``, ``403`` and ``partial`` apply to X endpoints only, ``graph_rate_limit``
+and ``190`` to Graph endpoints only; the others to both (with each platform's error body).
+A retired Graph metric is not a fault: it is a permanent property of the metric.
 
 Both the random draws (``random.Random(seed)``) and the queue are guarded by one lock, so
 a server handling requests on many threads injects deterministic faults in arrival order.
@@ -21,34 +30,83 @@ import random
 import threading
 from dataclasses import dataclass
 
+from socialmetrics.sandbox.graph_api import GRAPH_ENDPOINTS
 from socialmetrics.sandbox.x_api import USERS_BY
 
-__all__ = ["ALL_KINDS", "DEFAULT_KINDS", "FaultConfig", "FaultPlan"]
+__all__ = [
+    "ALL_KINDS",
+    "DEFAULT_KINDS",
+    "GRAPH_RATE_LIMIT_CODES",
+    "FaultConfig",
+    "FaultPlan",
+    "is_fault_kind",
+]
 
-ALL_KINDS = ("429", "500", "503", "slow", "truncated", "partial", "401", "403")
-DEFAULT_KINDS = ("429", "500", "503", "slow", "truncated", "partial", "401")
+ALL_KINDS = (
+    "429",
+    "500",
+    "503",
+    "slow",
+    "truncated",
+    "partial",
+    "401",
+    "403",
+    "graph_rate_limit",
+    "190",
+)
+DEFAULT_KINDS = (
+    "429",
+    "500",
+    "503",
+    "slow",
+    "truncated",
+    "partial",
+    "401",
+    "graph_rate_limit",
+    "190",
+)
+GRAPH_RATE_LIMIT_CODES = (4, 17, 32, 613)  # rotated by ``graph_rate_limit``
+_EXTRA_RATE_LIMIT_CODES = (341,)
 _ONLY_ON = {"partial": USERS_BY}  # kinds that make sense on one endpoint only
+_X_ONLY = frozenset({"429", "401", "403", "partial"})
+_GRAPH_ONLY = frozenset({"graph_rate_limit", "190"})
+
+
+def is_fault_kind(kind: str) -> bool:
+    """A known kind, or ``graph_rate_limit:<code>`` for a Graph rate-limit code."""
+    if kind in ALL_KINDS:
+        return True
+    base, _, code = kind.partition(":")
+    return (
+        base == "graph_rate_limit"
+        and code.isdigit()
+        and int(code) in (GRAPH_RATE_LIMIT_CODES + _EXTRA_RATE_LIMIT_CODES)
+    )
 
 
 @dataclass(frozen=True)
 class FaultConfig:
     """Random faults: each request fails with probability ``rate`` (0..1), with a kind
     drawn uniformly from the ``kinds`` that apply to its endpoint, from ``random.Random(seed)``.
-    ``slow_seconds`` is how long a ``slow`` answer is held back."""
+    ``slow_seconds`` is how long a ``slow`` answer is held back; ``graph_regain_minutes``
+    the ``estimated_time_to_regain_access`` a Graph rate-limit fault announces."""
 
     rate: float = 0.0
     kinds: tuple[str, ...] = DEFAULT_KINDS
     seed: int = 0
     slow_seconds: float = 3.0
+    graph_regain_minutes: int = 0
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.rate <= 1.0:
             raise ValueError(f"fault rate must be between 0 and 1, got {self.rate}")
-        unknown = [k for k in self.kinds if k not in ALL_KINDS]
+        unknown = [k for k in self.kinds if not is_fault_kind(k)]
         if unknown:
             raise ValueError(f"unknown fault kinds {unknown}; use some of {', '.join(ALL_KINDS)}")
         if self.slow_seconds < 0:
             raise ValueError("slow_seconds must not be negative")
+        if self.graph_regain_minutes < 0:
+            raise ValueError("graph_regain_minutes must not be negative")
         object.__setattr__(self, "kinds", tuple(self.kinds))
 
 
@@ -72,7 +130,7 @@ class FaultPlan:
         """Queue ``kind`` for the next ``count`` requests whose path starts with
         ``endpoint_prefix`` (any path when ``None``) and to which the kind applies.
         Queued faults go before random ones, oldest first."""
-        if kind not in ALL_KINDS:
+        if not is_fault_kind(kind):
             raise ValueError(f"unknown fault kind {kind!r}; use one of {', '.join(ALL_KINDS)}")
         if count < 1:
             raise ValueError("count must be at least 1")
@@ -117,5 +175,9 @@ class FaultPlan:
 
 
 def _applies(kind: str, endpoint: str) -> bool:
+    graph = endpoint in GRAPH_ENDPOINTS
+    base = kind.partition(":")[0]
+    if (graph and base in _X_ONLY) or (not graph and base in _GRAPH_ONLY):
+        return False
     only = _ONLY_ON.get(kind)
     return only is None or only == endpoint

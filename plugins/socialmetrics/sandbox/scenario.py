@@ -1,7 +1,8 @@
 """Deterministic scenarios served by the platform sandbox (SPEC §5.4).
 
-A :class:`Scenario` describes organisations, their accounts and the area gazetteer. Posts and
-followers are not stored: they are generated on demand, per (account, day) and per
+A :class:`Scenario` describes organisations, their accounts (X accounts, Facebook pages and
+Instagram professional accounts) and the area gazetteer. Posts, followers and Graph API
+insights are not stored: they are generated on demand, per (account, day) and per
 (account, follower index), from the scenario's seed, so a national-scale scenario costs
 nothing until a request touches it, and the same seed always gives the same data.
 
@@ -30,9 +31,12 @@ from pathlib import Path
 import numpy as np
 
 __all__ = [
+    "BREAKDOWN_CITIES",
     "MAX_POSTS_PER_DAY",
+    "PLATFORMS",
     "REACHABLE_POSTS",
     "SAMPLE_CHUNK",
+    "CityBreakdown",
     "Scenario",
     "ScenarioAccount",
     "ScenarioFollower",
@@ -47,6 +51,8 @@ TWITTER_EPOCH_MS = 1288834974657
 REACHABLE_POSTS = 3200  # X serves only the most recent 3,200 posts of a user
 MAX_POSTS_PER_DAY = 63  # post ids keep 6 bits for the post's number within its day
 SAMPLE_CHUNK = 1000  # follower classes are exact within each run of 1,000 followers
+PLATFORMS = ("x", "facebook", "instagram")
+BREAKDOWN_CITIES = 45  # Graph city breakdowns list the top 45 cities only
 KNOWN_BLOCK = 25  # in-area counts are exact per 25 followers with a known location
 
 DEFAULT_START = date(2024, 1, 1)
@@ -73,7 +79,13 @@ class ScenarioOrganisation:
 
 @dataclass(frozen=True)
 class ScenarioAccount:
-    """One X account of a scenario and the parameters its posts and followers come from.
+    """One account of a scenario and the parameters its posts and followers come from.
+
+    ``platform`` is ``x``, ``facebook`` or ``instagram``. For X, ``username`` is the handle
+    and ``user_id`` the numeric X user id. For a Facebook page, ``user_id`` is the page id
+    and ``username`` its vanity name; for an Instagram professional account, ``user_id`` is
+    the Instagram user id and ``username`` its handle. The registry's ``account_ref`` is the
+    username on X and the numeric id on the Graph platforms.
 
     ``last_post_date`` is the day of the account's last post ever (``None``: it never
     posted); the generator guarantees a post on that day and none after it. Posting starts
@@ -110,11 +122,19 @@ class ScenarioAccount:
     description: str = ""
     verified: bool = False
     index: int = 0  # position in Scenario.accounts; part of every post id
+    # Graph accounts: followers listed in the top-45 city breakdown (0: no breakdown); of
+    # these, exactly round(breakdown_known * in_area_share) live in the area.
+    breakdown_known: int = 0
 
     @property
     def account_ref(self) -> str:
-        """The registry's ``account_ref``: the X username without @."""
-        return self.username
+        """The registry's ``account_ref``: the X username without @, or the Graph id."""
+        return self.username if self.platform == "x" else self.user_id
+
+    @property
+    def is_graph(self) -> bool:
+        """True for a Facebook page or an Instagram account (served by the Graph API)."""
+        return self.platform in ("facebook", "instagram")
 
     def rate_on(self, day: date) -> tuple[float, float]:
         """Expected (posts, engagement per post) on ``day``, ignoring opening and last post."""
@@ -132,7 +152,12 @@ class ScenarioAccount:
 
 @dataclass(frozen=True, slots=True)
 class ScenarioPost:
-    """One generated post. ``impression_count`` is ``None`` where X would omit it."""
+    """One generated post. ``impression_count`` is ``None`` where X would omit it.
+
+    On Facebook, ``like_count`` is the reactions, ``reply_count`` the comments and
+    ``retweet_count`` the shares (quotes and bookmarks are 0); on Instagram, likes and
+    comments only.
+    """
 
     id: int
     user_id: str
@@ -162,6 +187,32 @@ class ScenarioPost:
         if self.impression_count is not None:
             metrics["impression_count"] = self.impression_count
         return metrics
+
+
+@dataclass(frozen=True)
+class CityBreakdown:
+    """A Graph account's follower breakdown by city (top 45 only) and what it plants.
+
+    ``cities`` are (city, followers) pairs, most followers first, named as the platform
+    names them (``Norwich, England`` on Instagram, ``Norwich, England, United Kingdom`` on
+    Facebook). ``in_area`` of the ``known`` listed followers live in the account's area;
+    ``followers - known`` are the remainder the breakdown does not name.
+    """
+
+    cities: tuple[tuple[str, int], ...]
+    followers: int
+    known: int
+    in_area: int
+
+    @property
+    def unknown(self) -> int:
+        """Followers outside the top-45 list: their place is not known."""
+        return self.followers - self.known
+
+    @property
+    def in_area_share(self) -> float:
+        """in_area / known: the share of followers with a known city who live in the area."""
+        return self.in_area / self.known if self.known else float("nan")
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,11 +262,15 @@ class Scenario:
         for position, account in enumerate(self.accounts):
             if account.index != position:
                 raise ValueError(f"account {account.username} has index {account.index}")
-        by_name = {a.username.lower(): a for a in self.accounts}
-        by_id = {a.user_id: a for a in self.accounts}
-        if len(by_name) != len(self.accounts) or len(by_id) != len(self.accounts):
-            raise ValueError("usernames and user ids must be unique in a scenario")
-        object.__setattr__(self, "_engine", _Engine(self, by_name, by_id))
+            if account.platform not in PLATFORMS:
+                raise ValueError(f"account {account.username} has platform {account.platform!r}")
+        x_accounts = [a for a in self.accounts if a.platform == "x"]
+        by_name = {a.username.lower(): a for a in x_accounts}
+        by_id = {a.user_id: a for a in x_accounts}
+        graph = {a.user_id: a for a in self.accounts if a.is_graph}
+        if len(by_name) != len(x_accounts) or len(by_id) + len(graph) != len(self.accounts):
+            raise ValueError("X usernames and all user/page ids must be unique in a scenario")
+        object.__setattr__(self, "_engine", _Engine(self, by_name, by_id, graph))
 
     # -- lookups ---------------------------------------------------------------------
 
@@ -225,21 +280,33 @@ class Scenario:
         return _midnight(self.end_date + timedelta(days=1))
 
     def account(self, ref: str | ScenarioAccount) -> ScenarioAccount:
-        """The account with this username (case-insensitive); KeyError if there is none."""
+        """The account with this X username (case-insensitive) or Graph page/user id;
+        KeyError if there is none."""
         if isinstance(ref, ScenarioAccount):
             mine = self.accounts[ref.index] if 0 <= ref.index < len(self.accounts) else None
             if mine is not ref and mine != ref:
                 raise KeyError(f"{ref.username} is not an account of this scenario")
             return ref
-        return self._engine.by_name[ref.lower()]
+        found = self._engine.by_name.get(ref.lower()) or self._engine.graph.get(ref)
+        if found is None:
+            raise KeyError(ref)
+        return found
 
     def find_account(self, username: str) -> ScenarioAccount | None:
-        """The account with this username (case-insensitive), or ``None``."""
+        """The X account with this username (case-insensitive), or ``None``."""
         return self._engine.by_name.get(username.lower())
 
     def account_by_id(self, user_id: str) -> ScenarioAccount | None:
-        """The account with this X user id, or ``None``."""
+        """The X account with this X user id, or ``None``."""
         return self._engine.by_id.get(user_id)
+
+    def graph_account(self, node_id: str) -> ScenarioAccount | None:
+        """The Facebook page or Instagram account with this Graph id, or ``None``."""
+        return self._engine.graph.get(node_id)
+
+    def accounts_on(self, platform: str) -> list[ScenarioAccount]:
+        """The accounts of one platform, in scenario order."""
+        return [a for a in self.accounts if a.platform == platform]
 
     def accounts_of(self, organisation: str, kind: str | None = None) -> list[ScenarioAccount]:
         """The accounts of an organisation, optionally of one kind, in scenario order."""
@@ -362,6 +429,37 @@ class Scenario:
         """Followers ``offset`` .. ``offset + limit - 1`` (newest first), fewer at the end."""
         return self._engine.followers(self.account(account).index, offset, limit)
 
+    # -- Graph API data (Facebook pages, Instagram accounts) ----------------------------
+
+    def city_breakdown(self, account: str | ScenarioAccount) -> CityBreakdown:
+        """The Graph account's followers by city: the top 45 cities and the planted counts.
+
+        The same on every day (like ``followers_count``). ValueError for an X account or a
+        Graph account without a breakdown.
+        """
+        return self._engine.breakdown(self.account(account).index)
+
+    def page_metrics(self, account: str | ScenarioAccount) -> Mapping[str, np.ndarray]:
+        """Daily Page Insights series of a Facebook page (index 0 is ``start_date``).
+
+        Keys: ``follows`` (new follows that day), ``unfollows``, ``total_follows`` (followers
+        at the end of the day; the last day equals ``followers_count``), ``engagements``
+        (engagement on the page's posts during the day), ``views`` and ``unique_views``.
+        Read-only int64 arrays.
+        """
+        acct = self.account(account)
+        if acct.platform != "facebook":
+            raise ValueError(f"{acct.username} is not a Facebook page")
+        return self._engine.page_metrics(acct.index)
+
+    def audience(self, account: str | ScenarioAccount, breakdown: str) -> list[tuple[str, int]]:
+        """An Instagram account's follower demographics by ``city``, ``country``, ``age`` or
+        ``gender``: (key, followers) pairs, most followers first (cities: top 45 only)."""
+        acct = self.account(account)
+        if breakdown == "city":
+            return list(self.city_breakdown(acct).cities)
+        return self._engine.audience(acct.index, breakdown)
+
     # -- registry --------------------------------------------------------------------
 
     def write_registry(self, folder: str | Path) -> list[Path]:
@@ -444,13 +542,17 @@ class _Engine:
         scenario: Scenario,
         by_name: dict[str, ScenarioAccount],
         by_id: dict[str, ScenarioAccount],
+        graph: dict[str, ScenarioAccount],
     ) -> None:
         self.scenario = scenario
         self.by_name = by_name
         self.by_id = by_id
+        self.graph = graph
         self.days = (scenario.end_date - scenario.start_date).days + 1
         self._counts: dict[int, np.ndarray] = {}
         self._floors: dict[int, int] = {}
+        self._breakdowns: dict[int, CityBreakdown] = {}
+        self._page_metrics: dict[int, dict[str, np.ndarray]] = {}
         self._places = {
             area: [p for p in places if _place_key(p) != _place_key(area)] or list(places)
             for area, places in scenario.gazetteer.items()
@@ -532,6 +634,7 @@ class _Engine:
         low_bits = (index & 0xFFFF) << 6  # with the millisecond above: unique across accounts
         places = self._places.get(account.area) or [account.area]
         followers = account.followers_count
+        platform = account.platform
         text_parts = (_WEEKDAYS[day.weekday()], _MONTHS[day.month % 12], f"/{day.year % 100:02d}")
         posts = []
         for number, second in enumerate(seconds):
@@ -544,12 +647,20 @@ class _Engine:
             )
             scale = engagement / sum(weights)
             retweets, replies, quotes = (int(w * scale) for w in weights[1:])
+            if platform == "facebook":  # reactions, comments, shares (none on a third)
+                quotes = 0
+                if draw() < 0.3:
+                    retweets = 0
+            elif platform == "instagram":  # likes and comments
+                retweets = quotes = 0
             likes = engagement - retweets - replies - quotes
             impressions = None
             # X leaves impression_count out on some posts; about 8 % here.
             if draw() >= 0.08:
                 reach = followers * (0.01 + 0.04 * draw())
                 impressions = int(engagement * (30 + 50 * draw()) + reach)
+            if platform != "x":  # post insights are not part of the Graph sandbox
+                impressions = None
             template = POST_TEMPLATES[int(draw() * len(POST_TEMPLATES))]
             text = template.format(
                 place=places[int(draw() * len(places))],
@@ -568,7 +679,9 @@ class _Engine:
                     reply_count=replies,
                     retweet_count=retweets,
                     quote_count=quotes,
-                    bookmark_count=int(round(likes * (0.02 + 0.06 * draw()))),
+                    bookmark_count=(
+                        int(round(likes * (0.02 + 0.06 * draw()))) if platform == "x" else 0
+                    ),
                     impression_count=impressions,
                 )
             )
@@ -630,6 +743,97 @@ class _Engine:
     def follower(self, index: int, position: int) -> ScenarioFollower:
         chunk, within = divmod(position, SAMPLE_CHUNK)
         return self.chunk(index, chunk)[within]
+
+    # -- Graph data ----------------------------------------------------------------------
+
+    def breakdown(self, index: int) -> CityBreakdown:
+        cached = self._breakdowns.get(index)
+        if cached is None:
+            cached = self._make_breakdown(index)
+            self._breakdowns[index] = cached
+        return cached
+
+    def _make_breakdown(self, index: int) -> CityBreakdown:
+        account = self.scenario.accounts[index]
+        if not account.is_graph or account.breakdown_known <= 0:
+            raise ValueError(f"{account.username} ({account.platform}) has no city breakdown")
+        known = min(account.breakdown_known, account.followers_count)
+        in_area = round(known * account.in_area_share)
+        inside = _area_cities(account.area, self.scenario.gazetteer.get(account.area, ()))
+        n_in = min(len(inside), max(3, round(BREAKDOWN_CITIES * account.in_area_share)))
+        n_out = BREAKDOWN_CITIES - n_in
+        if n_out > len(OUTSIDE_CITIES):
+            raise ValueError(f"not enough outside cities for {account.username}")
+        rng = random.Random(f"{self.scenario.seed}:{account.user_id}:cities")
+        outside = list(OUTSIDE_CITIES[:n_out])
+        counts = _allocate(in_area, _zipf(n_in, rng))
+        counts += _allocate(known - in_area, _zipf(n_out, rng))
+        places = inside[:n_in] + outside
+        named = [
+            (_city_name(city, region, country, account.platform), count)
+            for (city, region, country), count in zip(places, counts, strict=True)
+        ]
+        named.sort(key=lambda pair: (-pair[1], pair[0]))
+        return CityBreakdown(
+            cities=tuple(named), followers=account.followers_count, known=known, in_area=in_area
+        )
+
+    def page_metrics(self, index: int) -> dict[str, np.ndarray]:
+        cached = self._page_metrics.get(index)
+        if cached is None:
+            cached = self._make_page_metrics(index)
+            self._page_metrics[index] = cached
+        return cached
+
+    def _make_page_metrics(self, index: int) -> dict[str, np.ndarray]:
+        account = self.scenario.accounts[index]
+        days = self.days
+        rng = np.random.Generator(
+            np.random.PCG64(_seed_int(self.scenario.seed, account.user_id, "insights"))
+        )
+        followers = account.followers_count
+        follows = rng.poisson(followers * 0.0005, days).astype(np.int64)
+        unfollows = rng.poisson(followers * 0.0002, days).astype(np.int64)
+        net = follows - unfollows
+        later = np.concatenate([np.cumsum(net[::-1])[::-1][1:], np.zeros(1, dtype=np.int64)])
+        total = np.maximum(followers - later, 0)
+        engagements = rng.poisson(max(1.0, account.engagement_per_post * 0.15), days)
+        engagements = engagements.astype(np.int64)
+        counts = self.counts(index)
+        for offset in np.flatnonzero(counts).tolist():
+            engagements[offset] += sum(p.engagement for p in self.day_posts(index, offset))
+        views = engagements * rng.uniform(25, 45, days) + followers * rng.uniform(0.02, 0.06, days)
+        views = views.astype(np.int64)
+        unique = (views * rng.uniform(0.55, 0.7, days)).astype(np.int64)
+        series = {
+            "follows": follows,
+            "unfollows": unfollows,
+            "total_follows": total,
+            "engagements": engagements,
+            "views": views,
+            "unique_views": unique,
+        }
+        for values in series.values():
+            values.flags.writeable = False
+        return series
+
+    def audience(self, index: int, breakdown: str) -> list[tuple[str, int]]:
+        account = self.scenario.accounts[index]
+        followers = account.followers_count
+        shares: Sequence[tuple[str, float]]
+        if breakdown == "country":
+            shares = (("GB", 0.9), ("IE", 0.025), ("US", 0.02), ("ES", 0.015), ("AU", 0.012),
+                      ("PL", 0.01), ("DE", 0.008), ("FR", 0.006), ("IN", 0.004))  # fmt: skip
+        elif breakdown == "age":
+            shares = (("13-17", 0.02), ("18-24", 0.11), ("25-34", 0.24), ("35-44", 0.23),
+                      ("45-54", 0.19), ("55-64", 0.13), ("65+", 0.08))  # fmt: skip
+        elif breakdown == "gender":
+            shares = (("F", 0.55), ("M", 0.43), ("U", 0.02))
+        else:
+            raise ValueError(f"unknown breakdown {breakdown!r}")
+        rng = random.Random(f"{self.scenario.seed}:{account.user_id}:audience:{breakdown}")
+        pairs = [(key, int(followers * share * rng.uniform(0.9, 1.0))) for key, share in shares]
+        return sorted(pairs, key=lambda pair: (-pair[1], pair[0]))
 
     def followers(self, index: int, offset: int, limit: int) -> list[ScenarioFollower]:
         stop = min(self.scenario.accounts[index].followers_count, offset + limit)
@@ -792,6 +996,93 @@ NORFOLK_IN_AREA = (
     "Café in Norwich",
 )
 
+# Towns of Norfolk as the Graph city breakdowns name them, largest follower counts first.
+NORFOLK_CITIES = (
+    "Norwich", "Great Yarmouth", "King's Lynn", "Thetford", "Dereham", "Wymondham",
+    "Gorleston-on-Sea", "Sprowston", "Costessey", "North Walsham", "Attleborough", "Diss",
+    "Cromer", "Fakenham", "Swaffham", "Hellesdon", "Downham Market", "Sheringham", "Taverham",
+    "Hunstanton", "Aylsham", "Watton", "Hethersett", "Caister-on-Sea", "Holt", "Harleston",
+    "Acle", "Stalham",
+)  # fmt: skip
+# Cities outside every gazetteer area of the scenarios (checked when a scenario is built),
+# as (city, region, country), largest follower counts first.
+OUTSIDE_CITIES = (
+    ("London", "England", "United Kingdom"),
+    ("Ipswich", "England", "United Kingdom"),
+    ("Lowestoft", "England", "United Kingdom"),
+    ("Cambridge", "England", "United Kingdom"),
+    ("Peterborough", "England", "United Kingdom"),
+    ("Bury St Edmunds", "England", "United Kingdom"),
+    ("Colchester", "England", "United Kingdom"),
+    ("Beccles", "England", "United Kingdom"),
+    ("Manchester", "England", "United Kingdom"),
+    ("Chelmsford", "England", "United Kingdom"),
+    ("Birmingham", "England", "United Kingdom"),
+    ("Wisbech", "England", "United Kingdom"),
+    ("Leeds", "England", "United Kingdom"),
+    ("Newmarket", "England", "United Kingdom"),
+    ("Bristol", "England", "United Kingdom"),
+    ("Ely", "England", "United Kingdom"),
+    ("Nottingham", "England", "United Kingdom"),
+    ("Sudbury", "England", "United Kingdom"),
+    ("Leicester", "England", "United Kingdom"),
+    ("Stowmarket", "England", "United Kingdom"),
+    ("Sheffield", "England", "United Kingdom"),
+    ("Liverpool", "England", "United Kingdom"),
+    ("Haverhill", "England", "United Kingdom"),
+    ("Southend-on-Sea", "England", "United Kingdom"),
+    ("Luton", "England", "United Kingdom"),
+    ("Northampton", "England", "United Kingdom"),
+    ("Brighton", "England", "United Kingdom"),
+    ("Southampton", "England", "United Kingdom"),
+    ("Edinburgh", "Scotland", "United Kingdom"),
+    ("Glasgow", "Scotland", "United Kingdom"),
+    ("Cardiff", "Wales", "United Kingdom"),
+    ("Portsmouth", "England", "United Kingdom"),
+    ("Bedford", "England", "United Kingdom"),
+    ("Stevenage", "England", "United Kingdom"),
+    ("Derby", "England", "United Kingdom"),
+    ("Hull", "England", "United Kingdom"),
+    ("Belfast", "Northern Ireland", "United Kingdom"),
+    ("Dublin", "Dublin", "Ireland"),
+    ("Watford", "England", "United Kingdom"),
+    ("Milton Keynes", "England", "United Kingdom"),
+)
+_WELSH_AREAS = frozenset({"Dyfed-Powys"})
+
+
+def _area_cities(area: str, places: Sequence[str]) -> list[tuple[str, str, str]]:
+    """The towns of an area as (city, region, country), for Graph city breakdowns."""
+    if area == "Norfolk":
+        towns: Sequence[str] = NORFOLK_CITIES
+    else:
+        towns = [p for p in places if _place_key(p) != _place_key(area)] or [area]
+    region = "Wales" if area in _WELSH_AREAS else "England"
+    return [(town, region, "United Kingdom") for town in towns]
+
+
+def _city_name(city: str, region: str, country: str, platform: str) -> str:
+    """Facebook names ``City, Region, Country``; Instagram ``City, Region``."""
+    return f"{city}, {region}, {country}" if platform == "facebook" else f"{city}, {region}"
+
+
+def _zipf(n: int, rng: random.Random) -> list[float]:
+    return [rng.uniform(0.9, 1.1) / (rank + 1) ** 1.05 for rank in range(n)]
+
+
+def _allocate(total: int, weights: Sequence[float]) -> list[int]:
+    """Split ``total`` into integers proportional to ``weights`` (largest remainders)."""
+    if not weights:
+        return []
+    scale = total / sum(weights)
+    raw = [w * scale for w in weights]
+    parts = [int(r) for r in raw]
+    by_remainder = sorted(range(len(raw)), key=lambda i: (parts[i] - raw[i], i))
+    for i in by_remainder[: total - sum(parts)]:
+        parts[i] += 1
+    return parts
+
+
 FIRST_NAMES = (
     "Jane Tom Amy Raj Liam Mia Owen Ella Sam Chloe Noah Ruby Olivia Jack Isla Harry Grace "
     "Oscar Lily George Freya Leo Ava Alfie Emily Arthur Sophie Zara Ben Hannah Dev Priya "
@@ -834,6 +1125,18 @@ def _in_area_variants(area: str, places: Sequence[str]) -> list[str]:
         variants += [town, f"{town.upper()}, UK", f"{town.lower()}.", f"{town}, {area}"]
         variants.append(f"{town} 🏡")
     return variants
+
+
+def _check_breakdowns(scenario: Scenario) -> None:
+    """Fail loudly if a Graph city breakdown would be classified otherwise than planted."""
+    for account in scenario.accounts:
+        if not account.is_graph or not account.breakdown_known:
+            continue
+        places = scenario.gazetteer[account.area]
+        breakdown = scenario.city_breakdown(account)
+        inside = sum(n for city, n in breakdown.cities if _classify(city, places) == "in_area")
+        if len(breakdown.cities) != BREAKDOWN_CITIES or inside != breakdown.in_area:
+            raise ValueError(f"city breakdown of {account.username} does not match its area")
 
 
 def _check_locations(gazetteer: Mapping[str, Sequence[str]]) -> None:
@@ -985,11 +1288,16 @@ def _norfolk_accounts(seed: int, start: date, review: date, end: date) -> list[S
 
 
 def _plant_consolidation(
-    accounts: list[ScenarioAccount], event: date, start: date
+    accounts: list[ScenarioAccount],
+    event: date,
+    start: date,
+    effect: float = CONSOLIDATION_EFFECT,
+    per_post_gain: float = 1.10,
 ) -> list[ScenarioAccount]:
     """Set the district accounts' after-event rates so the organisation's expected total
-    engagement per day over the IMPACT_WINDOW_DAYS after the event is CONSOLIDATION_EFFECT
-    times that over the window before it (officers are closed at the event)."""
+    engagement per day over the IMPACT_WINDOW_DAYS after the event is ``effect`` times that
+    over the window before it (officers are closed at the event). Busier district accounts
+    also earn ``per_post_gain`` times more per post."""
     before_days = [event - timedelta(days=i) for i in range(1, IMPACT_WINDOW_DAYS + 1)]
 
     def expected(account: ScenarioAccount, day: date) -> float:
@@ -1008,8 +1316,7 @@ def _plant_consolidation(
         if a.kind not in ("district", "officer") and a.closed_on is None
     )
     district_before = sum(a.posts_per_day * a.engagement_per_post for a in districts)
-    per_post_gain = 1.10  # busier district accounts also earn a little more per post
-    posts_gain = (CONSOLIDATION_EFFECT * before - others_after) / (district_before * per_post_gain)
+    posts_gain = (effect * before - others_after) / (district_before * per_post_gain)
     if posts_gain <= 1.0:
         raise ValueError("consolidation effect cannot be planted with these rates")
     result = []
@@ -1024,25 +1331,288 @@ def _plant_consolidation(
     return result
 
 
+def _graph_id(platform: str, name: str) -> str:
+    """A stable numeric Graph id: a 15-digit page id or a 17-digit Instagram user id."""
+    digest = hashlib.blake2b(f"{platform}:{name.lower()}".encode(), digest_size=8).digest()
+    number = int.from_bytes(digest, "big")
+    if platform == "facebook":
+        return str(100_000_000_000_000 + number % 900_000_000_000_000)
+    return str(17_841_400_000_000_000 + number % 100_000_000_000)
+
+
+# Norfolk's Facebook page and Instagram account: (platform, username, followers, followers
+# in the top-45 city breakdown, share of those in Norfolk, posts/day, engagement per post,
+# opened on). Both post 25 % more from the consolidation on, like the organisation.
+_NORFOLK_GRAPH = (
+    ("facebook", "NorfolkPolice", 61870, 50450, 0.74, 2.0, 95.0, date(2009, 5, 11)),
+    ("instagram", "norfolkpolice", 14930, 10900, 0.58, 0.6, 240.0, date(2015, 6, 1)),
+)
+
+
+def _norfolk_graph_accounts(first_index: int, end: date) -> list[ScenarioAccount]:
+    accounts = []
+    for platform, username, followers, known, share, rate, per_post, opened in _NORFOLK_GRAPH:
+        accounts.append(
+            ScenarioAccount(
+                organisation=NORFOLK,
+                platform=platform,
+                username=username,
+                user_id=_graph_id(platform, username),
+                display_name="Norfolk Constabulary",
+                kind="force",
+                area="Norfolk",
+                owner_email=f"digital.comms@{NORFOLK_DOMAIN}",
+                opened_on=opened,
+                closed_on=None,
+                successor_ref=None,
+                followers_count=followers,
+                last_post_date=end,
+                in_area_share=share,
+                posts_per_day=rate,
+                engagement_per_post=per_post,
+                posts_per_day_after=round(rate * CONSOLIDATION_EFFECT, 4),
+                change_date=DEFAULT_CONSOLIDATION,
+                location="Norwich, United Kingdom",
+                description="Official page of Norfolk Constabulary. Not monitored 24/7: "
+                "in an emergency call 999.",
+                verified=True,
+                index=first_index + len(accounts),
+                breakdown_known=known,
+            )
+        )
+    return accounts
+
+
+# -- regional organisations of the default scenario (national findings) ------------------------
+
+# organisation, area, short tag, mail domain, towns (the gazetteer beyond the area's name;
+# district accounts are named after the first ones), districts, officers, departments,
+# nominal engagement per day (drawn independently of the number of accounts), consolidation.
+_REGIONAL = (
+    ("Cumbria Constabulary", "Cumbria", "Cumbria", "cumbria",
+     ("Carlisle", "Kendal", "Barrow-in-Furness", "Workington", "Whitehaven", "Penrith",
+      "Keswick", "Ulverston", "Cockermouth", "Windermere"), 4, 3, 1, 380, None),
+    ("Durham Constabulary", "County Durham", "Durham", "durham",
+     ("Durham", "Darlington", "Chester-le-Street", "Consett", "Bishop Auckland", "Peterlee",
+      "Newton Aycliffe", "Seaham", "Stanley", "Spennymoor"), 5, 8, 0, 520, date(2025, 3, 3)),
+    ("Dyfed-Powys Police", "Dyfed-Powys", "DyfedPowys", "dyfed-powys",
+     ("Carmarthen", "Aberystwyth", "Llanelli", "Haverfordwest", "Brecon", "Newtown",
+      "Welshpool", "Pembroke", "Ammanford", "Llandrindod Wells"), 4, 0, 0, 1400, None),
+    ("Gloucestershire Constabulary", "Gloucestershire", "Glos", "gloucestershire",
+     ("Gloucester", "Cheltenham", "Stroud", "Tewkesbury", "Cirencester", "Forest of Dean",
+      "Cinderford", "Lydney", "Stow-on-the-Wold", "Dursley"), 6, 14, 1, 900, date(2025, 6, 2)),
+    ("Lincolnshire Police", "Lincolnshire", "Lincs", "lincolnshire",
+     ("Lincoln", "Boston", "Grantham", "Skegness", "Spalding", "Stamford", "Louth",
+      "Gainsborough", "Sleaford", "Mablethorpe"), 7, 22, 1, 1100, None),
+    ("North Yorkshire Police", "North Yorkshire", "NYP", "northyorkshire",
+     ("York", "Harrogate", "Scarborough", "Northallerton", "Selby", "Skipton", "Whitby",
+      "Ripon", "Richmond", "Thirsk"), 6, 10, 1, 1250, date(2025, 9, 1)),
+    ("Warwickshire Police", "Warwickshire", "Warks", "warwickshire",
+     ("Warwick", "Leamington Spa", "Nuneaton", "Rugby", "Stratford-upon-Avon", "Bedworth",
+      "Kenilworth", "Atherstone", "Alcester", "Southam"), 2, 0, 0, 450, None),
+    ("Wiltshire Police", "Wiltshire", "Wilts", "wiltshire",
+     ("Swindon", "Salisbury", "Chippenham", "Trowbridge", "Devizes", "Marlborough",
+      "Warminster", "Melksham", "Calne", "Corsham"), 4, 6, 1, 640, None),
+    ("Dorset Police", "Dorset", "Dorset", "dorset",
+     ("Bournemouth", "Poole", "Weymouth", "Dorchester", "Bridport", "Christchurch",
+      "Shaftesbury", "Wimborne Minster", "Swanage", "Sherborne"), 6, 18, 1, 760,
+     date(2025, 11, 3)),
+    ("Cheshire Constabulary", "Cheshire", "Cheshire", "cheshire",
+     ("Chester", "Warrington", "Crewe", "Macclesfield", "Northwich", "Ellesmere Port",
+      "Widnes", "Runcorn", "Congleton", "Nantwich"), 8, 29, 2, 260, date(2026, 1, 12)),
+    ("Northumbria Police", "Northumbria", "Northumbria", "northumbria",
+     ("Newcastle upon Tyne", "Sunderland", "Gateshead", "South Shields", "North Shields",
+      "Hexham", "Morpeth", "Blyth", "Cramlington", "Alnwick"), 8, 24, 2, 1950, None),
+    ("Devon and Cornwall Police", "Devon and Cornwall", "DC", "devon-cornwall",
+     ("Devon", "Cornwall", "Exeter", "Plymouth", "Torquay", "Truro", "Barnstaple", "Penzance",
+      "Newquay", "Falmouth", "Bodmin"), 4, 2, 0, 2300, date(2026, 6, 1)),
+    ("Thames Valley Police", "Thames Valley", "TVP", "thamesvalley",
+     ("Oxford", "Reading", "Milton Keynes", "Slough", "High Wycombe", "Aylesbury", "Banbury",
+      "Newbury", "Maidenhead", "Bicester"), 6, 8, 1, 1750, date(2026, 2, 2)),
+)  # fmt: skip
+_REGIONAL_RATE = {"force": 1.2, "district": 0.45, "department": 0.3, "officer": 0.18}
+_REGIONAL_WEIGHT = {"force": 3.0, "district": 1.5, "department": 1.0, "officer": 0.3}
+_DEPARTMENTS = (("Roads", "Roads Policing Unit"), ("Rural", "Rural Crime Team"))
+_RANKS = ("PC", "PCSO", "Sgt", "Insp")
+
+
+def _handle(candidates: Sequence[str], used: set[str], rng: random.Random) -> str:
+    """The first candidate of at most 15 characters not yet used (numbered if need be)."""
+    for candidate in candidates:
+        candidate = re.sub(r"[^A-Za-z0-9_]", "", candidate)
+        if len(candidate) <= 15 and candidate.lower() not in used:
+            used.add(candidate.lower())
+            return candidate
+    while True:
+        candidate = re.sub(r"[^A-Za-z0-9_]", "", candidates[0])[:12] + str(rng.randrange(100, 999))
+        if candidate.lower() not in used:
+            used.add(candidate.lower())
+            return candidate
+
+
+def _regional_organisations(
+    first_index: int, start: date, review: date, end: date, used: set[str]
+) -> tuple[list[ScenarioOrganisation], list[ScenarioAccount], dict[str, tuple[str, ...]]]:
+    """The default scenario's further organisations (SPEC §5.4, issue 4): 3 to 40 accounts
+    each, nominal engagement drawn independently of the account count, about half with a
+    consolidation (officer accounts closed into districts) that leaves the organisation's
+    expected engagement per day unchanged. Independent of the seed: same registry always."""
+    organisations: list[ScenarioOrganisation] = []
+    accounts: list[ScenarioAccount] = []
+    gazetteer: dict[str, tuple[str, ...]] = {}
+    index = first_index
+    for (
+        name, area, short, domain, towns, n_districts, n_officers, n_departments, per_day,
+        event,
+    ) in _REGIONAL:  # fmt: skip
+        rng = random.Random(f"regional:{name}")
+        mail = f"{domain}-police.example"
+        gazetteer[area] = tuple(dict.fromkeys((area, *towns)))
+        organisations.append(
+            ScenarioOrganisation(
+                name=name,
+                area=area,
+                comms_email=f"comms@{mail}",
+                consolidation_date=event,
+                consolidation_description=(
+                    f"{n_officers} officer accounts closed into {n_districts} district accounts"
+                    if event
+                    else ""
+                ),
+            )
+        )
+        district_towns = [t for t in towns if _place_key(t) not in ("devon", "cornwall")]
+        members: list[tuple[str, int]] = [("force", 0)]
+        members += [("district", n) for n in range(n_districts)]
+        members += [("department", n) for n in range(n_departments)]
+        members += [("officer", n) for n in range(n_officers)]
+        weight_sum = sum(_REGIONAL_WEIGHT[kind] for kind, _ in members)
+        org_accounts: list[ScenarioAccount] = []
+        district_handles: list[str] = []
+        for kind, n in members:
+            rate = _REGIONAL_RATE[kind]
+            per_post = round(per_day * _REGIONAL_WEIGHT[kind] / weight_sum / rate, 2)
+            closed = successor = None
+            last: date | None = end
+            if kind == "force":
+                handle = _handle([f"{short}Police", f"{short}Pol", short], used, rng)
+                display, mailbox = name, "digital.comms"
+                followers = int(rng.lognormvariate(math.log(45000), 0.5))
+                in_area = rng.uniform(0.55, 0.7)
+                opened = date(2009, 1, 1) + timedelta(days=rng.randrange(3 * 365))
+            elif kind == "district":
+                town = district_towns[n]
+                squeezed = re.sub(r"[^A-Za-z]", "", town.title())
+                handle = _handle(
+                    [f"{squeezed}Police", f"{squeezed}Pol", f"{squeezed[:12]}Pol"],
+                    used,
+                    rng,
+                )
+                district_handles.append(handle)
+                display = f"{town} Police"
+                mailbox = re.sub(r"[^a-z]+", ".", town.lower()).strip(".") + ".snt"
+                followers = rng.randrange(2000, 16000)
+                in_area = rng.uniform(0.6, 0.8)
+                opened = date(2011, 1, 1) + timedelta(days=rng.randrange(5 * 365))
+            elif kind == "department":
+                tag, unit = _DEPARTMENTS[n % len(_DEPARTMENTS)]
+                handle = _handle([f"{short}{tag}", f"{short}{tag[:3]}"], used, rng)
+                display = f"{area} {unit}"
+                mailbox = tag.lower() + ".policing"
+                followers = rng.randrange(3000, 20000)
+                in_area = rng.uniform(0.5, 0.7)
+                opened = date(2013, 1, 1) + timedelta(days=rng.randrange(6 * 365))
+            else:
+                rank, first, surname = (
+                    rng.choice(_RANKS), rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+                )  # fmt: skip
+                handle = _handle(
+                    [f"{rank}{first}{surname}", f"{rank}{first[0]}{surname}", f"{first}{surname}"],
+                    used,
+                    rng,
+                )
+                display = f"{rank} {first} {surname}"
+                mailbox = f"{rank}.{first}.{surname}".lower()
+                followers = rng.randrange(200, 3000)
+                in_area = rng.uniform(0.35, 0.6)
+                latest = (event or review) - timedelta(days=60)
+                opened = date(2015, 1, 1) + timedelta(
+                    days=rng.randrange((latest - date(2015, 1, 1)).days)
+                )
+                roll = rng.random()
+                if roll < 0.06:
+                    last = None  # opened, never posted
+                elif roll < 0.30:
+                    quiet = start + timedelta(days=rng.randrange((review - start).days - 31))
+                    last = max(quiet, opened + timedelta(days=1))
+                if event is not None:
+                    closed = event
+                    successor = district_handles[n % len(district_handles)]
+                    if last is not None:
+                        last = min(last, event - timedelta(days=1))
+            if last is not None and last < max(opened, start):
+                last = max(opened, start)
+            org_accounts.append(
+                ScenarioAccount(
+                    organisation=name,
+                    platform="x",
+                    username=handle,
+                    user_id=_user_id(handle),
+                    display_name=display,
+                    kind=kind,
+                    area=area,
+                    owner_email=f"{mailbox}@{mail}",
+                    opened_on=opened,
+                    closed_on=closed,
+                    successor_ref=successor,
+                    followers_count=followers,
+                    last_post_date=last,
+                    in_area_share=round(in_area, 2),
+                    posts_per_day=rate,
+                    engagement_per_post=per_post,
+                    change_date=event if kind == "district" and event is not None else None,
+                    location=f"{area}, UK",
+                    description=f"{display}: news and appeals. Not monitored 24/7.",
+                    verified=kind != "officer",
+                    index=index,
+                    **_extras(rng, followers),
+                )
+            )
+            index += 1
+        if event is not None:
+            org_accounts = _plant_consolidation(
+                org_accounts, event, start, effect=1.0, per_post_gain=1.0
+            )
+        accounts += org_accounts
+    return organisations, accounts, gazetteer
+
+
 def default_scenario(
     seed: int = 42, extra_organisations: int = 0, posts_per_day: float = 2.0
 ) -> Scenario:
-    """The SPEC §1 scenario: Norfolk Constabulary with 1 force, 7 district, 12 officer accounts.
+    """The SPEC §1 scenario: Norfolk Constabulary and 13 further organisations.
 
-    History runs 2024-01-01 .. 2026-10-31 (the sandbox's now). At the review date
-    2026-03-31, 6 of the 12 officer accounts last posted more than 30 days before (31, 45,
-    90, 150 and 300 days, and one never posted) and 6 within 30 days (30, 20, 10, 5, 2 and
-    1 days). Follower samples of the first 1,000 followers put exactly 72 % (districts) and
-    48 % (officers) of the followers with a known location in Norfolk. On 2026-05-01 all
-    officer accounts close into a district account; districts then post more and the
-    organisation's expected engagement per day rises by 25 %.
+    History runs 2024-01-01 .. 2026-10-31 (the sandbox's now). Norfolk has 1 force, 7
+    district and 12 officer accounts on X, a Facebook page and an Instagram account (both
+    kind ``force``). At the review date 2026-03-31, 6 of the 12 officer accounts last posted
+    more than 30 days before (31, 45, 90, 150 and 300 days, and one never posted) and 6
+    within 30 days (30, 20, 10, 5, 2 and 1 days). Follower samples of the first 1,000
+    followers put exactly 72 % (districts) and 48 % (officers) of the followers with a
+    known location in Norfolk. On 2026-05-01 all officer accounts close into a district
+    account; districts then post more and the organisation's expected engagement per day
+    rises by 25 %. The Facebook page's top-45 city breakdown puts 37,333 of 50,450 listed
+    followers (74 %) in Norfolk, of 61,870 followers; Instagram's 6,322 of 10,900 (58 %),
+    of 14,930.
 
-    ``extra_organisations`` adds that many synthetic organisations (engagement not
-    correlated with their number of accounts) averaging ``posts_per_day`` per account.
-    Results depend only on the arguments.
+    The further organisations (:data:`_REGIONAL`) have 3 to 40 X accounts, engagement
+    not correlated with their number of accounts, and 7 of the 13 a consolidation in
+    2025/2026 with no planted effect. ``extra_organisations`` adds that many synthetic
+    organisations (:func:`national_scenario`'s kind) averaging ``posts_per_day`` per
+    account. Results depend only on the arguments.
     """
     start, review, end = DEFAULT_START, DEFAULT_REVIEW, DEFAULT_END
     accounts = _norfolk_accounts(seed, start, review, end)
+    accounts += _norfolk_graph_accounts(len(accounts), end)
     organisations = [
         ScenarioOrganisation(
             name=NORFOLK,
@@ -1055,6 +1625,13 @@ def default_scenario(
         )
     ]
     gazetteer: dict[str, tuple[str, ...]] = {"Norfolk": NORFOLK_PLACES}
+    used = {a.username.lower() for a in accounts if a.platform == "x"}
+    regional_orgs, regional_accounts, regional_places = _regional_organisations(
+        len(accounts), start, review, end, used
+    )
+    organisations += regional_orgs
+    accounts += regional_accounts
+    gazetteer.update(regional_places)
     if extra_organisations:
         more_orgs, more_accounts, more_places = _synthetic_organisations(
             seed,
@@ -1070,7 +1647,7 @@ def default_scenario(
         accounts += more_accounts
         gazetteer.update(more_places)
     _check_locations(gazetteer)
-    return Scenario(
+    scenario = Scenario(
         seed=seed,
         name="default",
         start_date=start,
@@ -1083,6 +1660,8 @@ def default_scenario(
         extra_organisations=extra_organisations,
         posts_per_day=posts_per_day,
     )
+    _check_breakdowns(scenario)
+    return scenario
 
 
 # -- synthetic organisations (national scale) --------------------------------------------------

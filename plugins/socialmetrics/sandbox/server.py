@@ -1,17 +1,24 @@
-"""The sandbox's HTTP server: X API v2 over a scenario, with auth, rate limits and faults.
+"""The sandbox's HTTP server: X API v2 and the Meta Graph API over a scenario, with auth,
+rate limits and faults.
 
 :class:`SandboxServer` runs a :class:`http.server.ThreadingHTTPServer` (one thread per
-connection, HTTP/1.1 keep-alive) in a daemon thread. Per request, in this order:
+connection, HTTP/1.1 keep-alive) in a daemon thread. Paths under a version prefix
+(``/v24.0/...``) are Graph API requests (:mod:`socialmetrics.sandbox.graph_api`); the rest
+are X API v2. Per request, in this order:
 
 1. unknown path -> 404 (``/_sandbox/health`` answers without auth, for readiness checks);
-2. ``Authorization: Bearer <token>`` missing or wrong -> 401;
+2. the token missing or wrong -> X: 401; Graph: 400 with error code 104 or 190. X takes
+   ``Authorization: Bearer <token>``; Graph takes that or an ``access_token`` parameter;
 3. a fault, queued with :meth:`SandboxServer.inject` or drawn at the configured rate;
-4. the rate limit of the endpoint (fixed window starting at its first request) -> 429;
-5. the X API answer (:mod:`socialmetrics.sandbox.x_api`).
+4. the rate limit of the endpoint (fixed window starting at its first request) -> X: 429;
+   Graph: error code 4 with the usage headers at 100 %;
+5. the API answer.
 
 Every answer to an X endpoint carries ``x-rate-limit-limit``, ``x-rate-limit-remaining``
-and ``x-rate-limit-reset`` (Unix seconds). The wall clock is used only for rate-limit
-windows and ``slow`` delays, never for data.
+and ``x-rate-limit-reset`` (Unix seconds); every Graph answer ``X-App-Usage`` and, for a
+page or Instagram account, ``X-Business-Use-Case-Usage`` (usage in % of the window's
+limit, ``estimated_time_to_regain_access`` in minutes). The wall clock is used only for
+rate-limit windows and ``slow`` delays, never for data.
 """
 
 from __future__ import annotations
@@ -30,7 +37,16 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from socialmetrics.sandbox.faults import FaultConfig, FaultPlan
+from socialmetrics.sandbox.faults import GRAPH_RATE_LIMIT_CODES, FaultConfig, FaultPlan
+from socialmetrics.sandbox.graph_api import (
+    UNKNOWN_EDGE,
+    GraphApi,
+    GraphRoute,
+    fbtrace_id,
+    graph_error,
+    is_graph_path,
+    match_graph_route,
+)
 from socialmetrics.sandbox.scenario import Scenario
 from socialmetrics.sandbox.x_api import USERS_BY, Route, XApiV2, match_route, problem
 
@@ -58,6 +74,15 @@ CLIENT_FORBIDDEN = {
     "type": "https://api.twitter.com/2/problems/client-forbidden",
 }
 PAGE_NOT_FOUND = {"errors": [{"message": "Sorry, that page does not exist", "code": 34}]}
+
+# Graph rate-limit errors: code -> (HTTP status, message, error_subcode)
+GRAPH_RATE_LIMITS = {
+    4: (403, "(#4) Application request limit reached", 1504022),
+    17: (400, "(#17) User request limit reached", 2446079),
+    32: (400, "(#32) Page request limit reached", None),
+    613: (400, "(#613) Calls to this api have exceeded the rate limit.", None),
+    341: (400, "(#341) Application limit reached", None),
+}
 
 
 @dataclass
@@ -135,7 +160,9 @@ class RateLimiter:
 
 
 class SandboxServer:
-    """The X API v2 sandbox serving ``scenario`` over HTTP on ``host:port`` (0 = any free port).
+    """The platform sandbox serving ``scenario`` over HTTP on ``host:port`` (0 = any free
+    port): X API v2 at ``base_url`` and the Graph API at ``base_url + "/v24.0"`` (any
+    version prefix).
 
     The socket is bound on construction; :meth:`start` serves in a daemon thread and
     :meth:`stop` shuts down. Use as a context manager::
@@ -145,8 +172,9 @@ class SandboxServer:
                          headers={"Authorization": "Bearer sandbox-token"})
 
     ``rate_limit`` requests per ``rate_window_seconds`` are allowed per endpoint (an int for
-    all endpoints or a mapping endpoint template -> limit). ``faults`` sets random faults;
-    :meth:`inject` queues deterministic ones. ``verbose`` logs requests to stderr.
+    all endpoints or a mapping endpoint template -> limit, e.g. ``"/{page-id}/insights"``).
+    ``faults`` sets random faults; :meth:`inject` queues deterministic ones. ``token`` is
+    the X bearer token and the Graph access token. ``verbose`` logs requests to stderr.
     """
 
     def __init__(
@@ -166,7 +194,10 @@ class SandboxServer:
         self.token = token
         self.verbose = verbose
         self.api = XApiV2(scenario)
+        self.graph = GraphApi(scenario)
         self.faults = FaultPlan(faults)
+        self._graph_faults = 0  # rotates the codes of graph_rate_limit faults
+        self._traces = 0
         self.rate_limiter = RateLimiter(rate_limit, rate_window_seconds)
         self._counts: Counter[str] = Counter()
         self._statuses: Counter[tuple[str, int]] = Counter()
@@ -190,6 +221,10 @@ class SandboxServer:
     def base_url(self) -> str:
         """``http://host:port``, the value for the ``x_api`` connection's host."""
         return f"http://{self.host}:{self.port}"
+
+    def graph_url(self, version: str = "v24.0") -> str:
+        """``http://host:port/v24.0``, the value for the ``meta_graph_api`` connection's host."""
+        return f"{self.base_url}/{version}"
 
     def start(self) -> SandboxServer:
         """Serve in a daemon thread (idempotent). Returns the server."""
@@ -256,6 +291,15 @@ class SandboxServer:
             return self._json(
                 200, {"status": "ok", "scenario": self.scenario.name, "seed": self.scenario.seed}
             )
+        if is_graph_path(path):
+            graph_route = match_graph_route(path, self.scenario)
+            if graph_route is None:
+                graph_route = GraphRoute(UNKNOWN_EDGE, path.split("/")[1], "", "")
+            reply = self._handle_graph(method, path, parts.query, graph_route, headers)
+            with self._count_lock:
+                self._counts[graph_route.endpoint] += 1
+                self._statuses[(graph_route.endpoint, reply.status)] += 1
+            return reply
         route = match_route(path)
         if route is None:
             return self._json(404, PAGE_NOT_FOUND)
@@ -307,6 +351,102 @@ class SandboxServer:
             reply.delay = self.faults.config.slow_seconds
         return reply
 
+    # -- Graph API ---------------------------------------------------------------------
+
+    def _handle_graph(
+        self,
+        method: str,
+        path: str,
+        query_string: str,
+        route: GraphRoute,
+        headers: Mapping[str, str],
+    ) -> Reply:
+        endpoint = route.endpoint
+        trace = self._trace()
+        usage = self._graph_usage(route, *self.rate_limiter.peek(endpoint))
+        if route.node_id == "":
+            body = graph_error(2500, f"Unknown path components: {path}", trace)
+            return self._json(400, body, usage)
+        if method != "GET":
+            body = graph_error(100, f"Unsupported {method.lower()} request.", trace, subcode=33)
+            return self._json(400, body, usage)
+        query = parse_qs(query_string, keep_blank_values=True)
+        token = (query.pop("access_token", None) or [None])[-1]
+        if token is None:
+            token = _header_token(headers)
+        if not token:
+            body = graph_error(104, "An access token is required to request this resource.", trace)
+            return self._json(400, body, usage)
+        if not hmac.compare_digest(token.encode(), self.token.encode()):
+            body = graph_error(190, "Invalid OAuth access token - Cannot parse access token", trace)
+            return self._json(400, body, usage)
+        fault = self.faults.draw(path, endpoint)
+        if fault == "190":
+            body = graph_error(
+                190,
+                "Error validating access token: Session has expired on Saturday, 31-Oct-26 "
+                "03:00:00 PDT. The current time is Sunday, 01-Nov-26 02:00:00 PST.",
+                trace,
+                subcode=463,
+            )
+            return self._json(401, body, usage)
+        if fault is not None and fault.startswith("graph_rate_limit"):
+            return self._graph_rate_limited(route, fault, trace)
+        allowed, limit, remaining, reset = self.rate_limiter.take(endpoint)
+        usage = self._graph_usage(route, limit, remaining, reset)
+        if not allowed:
+            status, message, subcode = GRAPH_RATE_LIMITS[4]
+            body = graph_error(4, message, trace, subcode=subcode, is_transient=True)
+            return self._json(status, body, usage)
+        if fault == "500":
+            body = graph_error(1, "An unknown error has occurred.", trace, is_transient=True)
+            return self._json(500, body, usage)
+        if fault == "503":
+            body = graph_error(2, "(#2) Service temporarily unavailable", trace, is_transient=True)
+            return self._json(503, body, usage)
+        host = headers.get("Host") or headers.get("host") or f"{self.host}:{self.port}"
+        # Graph puts the access token into its paging links, however it was sent: a client
+        # that follows them as they are would put the token into URLs and logs.
+        keep = {"access_token": token}
+        answer = self.graph.answer(
+            route, query, f"http://{host}/{route.version}", keep=keep, trace=trace
+        )
+        usage["x-fb-trace-id"] = trace
+        usage["facebook-api-version"] = route.version
+        reply = self._json(answer.status, answer.body, usage)
+        if fault == "truncated":
+            reply.body = reply.body[: max(1, len(reply.body) // 2)]
+        if fault == "slow":
+            reply.delay = self.faults.config.slow_seconds
+        return reply
+
+    def _graph_rate_limited(self, route: GraphRoute, fault: str, trace: str) -> Reply:
+        _, _, fixed = fault.partition(":")
+        if fixed:
+            code = int(fixed)
+        else:
+            with self._count_lock:
+                code = GRAPH_RATE_LIMIT_CODES[self._graph_faults % len(GRAPH_RATE_LIMIT_CODES)]
+                self._graph_faults += 1
+        status, message, subcode = GRAPH_RATE_LIMITS[code]
+        minutes = self.faults.config.graph_regain_minutes
+        headers = _usage_headers(route, 100, minutes)
+        body = graph_error(code, message, trace, subcode=subcode, is_transient=True)
+        return self._json(status, body, headers)
+
+    def _graph_usage(
+        self, route: GraphRoute, limit: int, remaining: int, reset: int
+    ) -> dict[str, str]:
+        percent = round(100 * (limit - remaining) / max(1, limit))
+        minutes = max(1, round((reset - time.time()) / 60)) if remaining == 0 else 0
+        return _usage_headers(route, percent, minutes)
+
+    def _trace(self) -> str:
+        with self._count_lock:
+            self._traces += 1
+            number = self._traces
+        return fbtrace_id(self.scenario.seed, number)
+
     def _authorised(self, headers: Mapping[str, str]) -> bool:
         value = headers.get("Authorization") or headers.get("authorization") or ""
         scheme, _, credentials = value.partition(" ")
@@ -320,6 +460,35 @@ class SandboxServer:
     @staticmethod
     def _json(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Reply:
         return Reply(status=status, body=_json_bytes(body), headers=dict(headers or {}))
+
+
+def _header_token(headers: Mapping[str, str]) -> str | None:
+    value = headers.get("Authorization") or headers.get("authorization") or ""
+    scheme, _, credentials = value.partition(" ")
+    if scheme.lower() not in ("bearer", "oauth"):
+        return None
+    return credentials.strip() or None
+
+
+def _usage_headers(route: GraphRoute, percent: int, minutes: int) -> dict[str, str]:
+    """Graph's usage headers: percentages of the limits, and the minutes until access."""
+    app = {"call_count": percent, "total_cputime": percent // 4, "total_time": percent // 3}
+    headers = {"X-App-Usage": json.dumps(app, separators=(",", ":"))}
+    if route.account is not None:
+        kind = "pages" if route.account.platform == "facebook" else "instagram"
+        usage = {
+            route.node_id: [
+                {
+                    "type": kind,
+                    "call_count": percent,
+                    "total_cputime": percent // 4,
+                    "total_time": percent // 3,
+                    "estimated_time_to_regain_access": minutes,
+                }
+            ]
+        }
+        headers["X-Business-Use-Case-Usage"] = json.dumps(usage, separators=(",", ":"))
+    return headers
 
 
 def _rate_headers(limit: int, remaining: int, reset: int) -> dict[str, str]:

@@ -1,8 +1,10 @@
 """Staging: landed answers parsed into typed rows, one frame per entity, before validation.
 
 Entities (the same for every platform, so every connector feeds the same staging tables):
-``account_snapshot``, ``post`` and ``follower_sample``. Each frame keeps the record as
-received in ``_record`` so a rejected row can be quarantined exactly as it came.
+``account_snapshot``, ``post``, ``follower_sample`` (X: sampled follower locations),
+``follower_breakdown`` (Meta: followers by city) and ``insight_daily`` (Meta: page insights).
+A parser returns the entities its platform has; the others count as empty. Each frame keeps
+the record as received in ``_record`` so a rejected row can be quarantined exactly as it came.
 """
 
-ENTITIES = ("account_snapshot", "post", "follower_sample")
+ENTITIES = ("account_snapshot", "post", "follower_sample", "follower_breakdown", "insight_daily")

@@ -67,6 +67,11 @@ def _integers(frame: pd.DataFrame, columns: Iterable[str]) -> None:
         frame[column] = pd.array(cleaned.tolist(), dtype="Int64")
 
 
+def _texts(frame: pd.DataFrame, columns: Iterable[str]) -> None:
+    for column in columns:
+        frame[column] = frame[column].map(lambda v: v if isinstance(v, str) else None)
+
+
 def _timestamps(values: pd.Series) -> pd.Series:
     parsed = pd.to_datetime(values, utc=True, errors="coerce", format="ISO8601")
     return parsed.dt.tz_convert(None).astype("datetime64[us]")
@@ -80,7 +85,11 @@ def parse_x_landing(records: Iterable[dict], window: RunWindow) -> Parsed:
     accounts missing from its answer, become issues. Values are typed here; a value of the
     wrong type becomes null so that validation rejects the row with its reason.
     """
-    snapshots, posts, followers, issues = [], [], [], []
+    snapshots, posts, followers = [], [], []
+    # Lookup problems keyed by username: an account a later answer did return is not one.
+    lookup_issues: dict[str, dict] = {}
+    found: set[str] = set()
+    drift: list[dict] = []
     positions: dict[str, int] = defaultdict(int)
     answers = 0
     for record in records:
@@ -94,17 +103,25 @@ def parse_x_landing(records: Iterable[dict], window: RunWindow) -> Parsed:
         kind = context.get("kind")
         data = body.get("data") or []
         if not isinstance(data, list):
+            drift.append(
+                {
+                    "platform": "x",
+                    "endpoint": record["endpoint"],
+                    "account_ref": context.get("account_key"),
+                    "issue": "schema drift",
+                    "detail": f"`data` is a {type(data).__name__}, not a list: "
+                    + record["body"][:500],
+                }
+            )
             data = []
         if kind == "lookup":
             wanted = dict(context.get("accounts", {}))
             for user in data:
-                key = (
-                    wanted.pop(str(user.get("username", "")).lower(), None)
-                    if isinstance(user, dict)
-                    else None
-                )
+                name = str(user.get("username", "")).lower() if isinstance(user, dict) else ""
+                key = wanted.pop(name, None)
                 if key is None:
                     continue
+                found.add(name)
                 metrics = user.get("public_metrics") or {}
                 snapshots.append(
                     {
@@ -121,27 +138,24 @@ def parse_x_landing(records: Iterable[dict], window: RunWindow) -> Parsed:
                     }
                 )
             for error in body.get("errors") or []:
+                error = error if isinstance(error, dict) else {"detail": json.dumps(error)}
                 ref = str(error.get("value") or error.get("resource_id") or "")
                 wanted.pop(ref.lower(), None)
-                issues.append(
-                    {
-                        "platform": "x",
-                        "endpoint": record["endpoint"],
-                        "account_ref": ref or None,
-                        "issue": error.get("title") or "error",
-                        "detail": error.get("detail") or json.dumps(error),
-                    }
-                )
+                lookup_issues[ref.lower()] = {
+                    "platform": "x",
+                    "endpoint": record["endpoint"],
+                    "account_ref": ref or None,
+                    "issue": error.get("title") or "error",
+                    "detail": error.get("detail") or json.dumps(error),
+                }
             for ref in wanted:
-                issues.append(
-                    {
-                        "platform": "x",
-                        "endpoint": record["endpoint"],
-                        "account_ref": ref,
-                        "issue": "missing from answer",
-                        "detail": "the user lookup answered neither data nor an error for it",
-                    }
-                )
+                lookup_issues[ref] = {
+                    "platform": "x",
+                    "endpoint": record["endpoint"],
+                    "account_ref": ref,
+                    "issue": "missing from answer",
+                    "detail": "the user lookup answered neither data nor an error for it",
+                }
         elif kind == "posts":
             for post in data:
                 post = post if isinstance(post, dict) else {}
@@ -179,13 +193,18 @@ def parse_x_landing(records: Iterable[dict], window: RunWindow) -> Parsed:
                 )
                 positions[key] += 1
 
-    snapshot_frame = pd.DataFrame(snapshots, columns=SNAPSHOT_COLUMNS)
+    issues = drift + [issue for name, issue in lookup_issues.items() if name not in found]
+    # object dtype keeps each value as received, so one odd value cannot retype a column.
+    snapshot_frame = pd.DataFrame(snapshots, columns=SNAPSHOT_COLUMNS, dtype=object)
     _integers(snapshot_frame, ["followers_count", "following_count", "post_count", "listed_count"])
+    _texts(snapshot_frame, ["platform_user_id", "profile_location"])
     snapshot_frame["created_at"] = _timestamps(snapshot_frame["created_at"])
     snapshot_frame["snapshot_date"] = pd.to_datetime(snapshot_frame["snapshot_date"]).dt.date
 
     post_frame = pd.DataFrame(
-        posts, columns=[c for c in POST_COLUMNS if c not in ("published_on", "engagement")]
+        posts,
+        columns=[c for c in POST_COLUMNS if c not in ("published_on", "engagement")],
+        dtype=object,
     )
     _integers(post_frame, ["likes", "replies", "reposts", "quotes", "bookmarks", "impressions"])
     post_frame["post_id"] = post_frame["post_id"].map(

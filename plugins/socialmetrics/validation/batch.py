@@ -10,11 +10,13 @@ from pathlib import Path
 
 from socialmetrics.landing import read_landing
 from socialmetrics.staging import ENTITIES
+from socialmetrics.staging.csv_export import parse_csv_landing
+from socialmetrics.staging.meta import parse_meta_landing
 from socialmetrics.staging.x import parse_x_landing
 from socialmetrics.validation.validate import validate_frame
 from socialmetrics.window import RunWindow
 
-PARSERS = {"x": parse_x_landing}
+PARSERS = {"x": parse_x_landing, "meta": parse_meta_landing, "csv": parse_csv_landing}
 
 
 def validate_batch(extracted: dict, window: RunWindow) -> dict:
@@ -28,6 +30,8 @@ def validate_batch(extracted: dict, window: RunWindow) -> dict:
     parsed = PARSERS[extracted["platform"]](read_landing(landing), window)
     files, counts, results, rejected = {}, {}, [], []
     for entity in ENTITIES:
+        if entity not in parsed.frames:
+            continue
         outcome = validate_frame(entity, parsed.frames[entity], window.end)
         path = landing.with_name(f"{landing.stem}.{entity}.parquet")
         outcome.accepted.to_parquet(path, index=False)

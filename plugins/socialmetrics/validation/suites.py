@@ -52,9 +52,11 @@ def suite_for(entity: str, window_end: datetime) -> list[Check]:
                 _non_negative(c)
                 for c in ("followers_count", "following_count", "post_count", "listed_count")
             ),
+            _not_null("snapshot_date", "the date (YYYY-MM-DD)"),
             Check(
-                gxe.ExpectColumnValuesToBeUnique(column="account_key"),
-                "account_key: the same account was answered twice with different values",
+                gxe.ExpectCompoundColumnsToBeUnique(column_list=["account_key", "snapshot_date"]),
+                "account_key: the same account was answered twice for one day with different "
+                "values",
             ),
         ]
     if entity == "post":
@@ -82,6 +84,32 @@ def suite_for(entity: str, window_end: datetime) -> list[Check]:
             Check(
                 gxe.ExpectCompoundColumnsToBeUnique(column_list=["account_key", "position"]),
                 "position: two sampled followers share a position",
+            ),
+        ]
+    if entity == "follower_breakdown":
+        return [
+            _not_null("account_key", "the account"),
+            _not_null("snapshot_date", "the date (YYYY-MM-DD)"),
+            _not_null("followers", "followers (an integer)"),
+            _non_negative("followers"),
+            Check(
+                gxe.ExpectColumnValuesToBeInSet(
+                    column="source", value_set=["api_breakdown", "csv_export"]
+                ),
+                "source: unknown source of a follower breakdown",
+            ),
+        ]
+    if entity == "insight_daily":
+        return [
+            _not_null("account_key", "the account"),
+            _not_null("metric", "the metric name"),
+            _not_null("day", "the day (end_time of the value)"),
+            _not_null("value", "value (an integer)"),
+            Check(
+                gxe.ExpectCompoundColumnsToBeUnique(
+                    column_list=["account_key", "metric", "period", "day"]
+                ),
+                "day: the same metric came twice for one day with different values",
             ),
         ]
     raise KeyError(f"no suite for entity {entity!r}")

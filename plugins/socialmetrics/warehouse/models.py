@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from graphlib import CycleError, TopologicalSorter
@@ -38,8 +39,11 @@ __all__ = [
     "Model",
     "ModelCheckError",
     "ModelDefinitionError",
+    "comment_table",
+    "describe_and_check",
     "load_models",
     "model_order",
+    "replace_table",
     "run_models",
 ]
 
@@ -226,16 +230,73 @@ def _build(conn: Connection, model: Model) -> int:
 
 
 def _comment(conn: Connection, model: Model) -> None:
-    name = model.qualified_name
-    description = model.description
+    comment_table(conn, model.schema, model.name, model.description)
+
+
+def comment_table(conn: Connection, schema: str, name: str, description: ModelDescription) -> None:
+    """Set the table and column comments of ``schema.name`` from its description."""
+    qualified = f"{schema}.{name}"
     execute_literal_sql(
-        conn, f"comment on table {name} is {sql_literal(description.table_comment)}"
+        conn, f"comment on table {qualified} is {sql_literal(description.table_comment)}"
     )
-    present = set(table_columns(conn, model.schema, model.name))
+    present = set(table_columns(conn, schema, name))
     for column in description.columns:
         # A described column the table lacks is reported by the columns_described check.
         if column.name in present:
             execute_literal_sql(
                 conn,
-                f'comment on column {name}."{column.name}" is {sql_literal(column.description)}',
+                f'comment on column {qualified}."{column.name}" is '
+                f"{sql_literal(column.description)}",
             )
+
+
+def describe_and_check(
+    conn: Connection, schema: str, name: str, description: ModelDescription
+) -> list[CheckResult]:
+    """Comment an already-built table from its description and run its checks.
+
+    Returns every CheckResult (passing ones included); recording and rolling back are the
+    caller's (see replace_table).
+    """
+    comment_table(conn, schema, name, description)
+    return run_checks(conn, schema, name, description)
+
+
+def replace_table(
+    engine: Engine,
+    schema: str,
+    name: str,
+    description: ModelDescription,
+    build: Callable[[Connection], object],
+    *,
+    run_id: str | None = None,
+) -> int:
+    """Replace ``schema.name`` with a table built in Python, as run_models does for SQL.
+
+    One transaction: ``drop table if exists``, then ``build(conn)`` creates and fills the
+    table, then comments and checks from ``description``. The check results go to
+    ops.model_check_result under ``run_id`` (default: a fresh ``models-<hex>``). When a check
+    fails the transaction is rolled back, so the table keeps its previous contents, and
+    ModelCheckError is raised. Returns the table's row count.
+    """
+    run_id = run_id or f"models-{uuid.uuid4().hex[:12]}"
+    qualified = f"{schema}.{name}"
+    checked_at = datetime.now(UTC).replace(tzinfo=None)
+    with engine.connect() as conn:
+        try:
+            with conn.begin():
+                conn.exec_driver_sql(f"drop table if exists {qualified}")
+                build(conn)
+                results = describe_and_check(conn, schema, name, description)
+                failed = [result for result in results if not result.success]
+                if failed:
+                    raise _ChecksFailed(results, failed)
+                record_results(conn, run_id, qualified, results, checked_at)
+                rows = conn.exec_driver_sql(f"select count(*) from {qualified}").scalar_one()
+        except _ChecksFailed as exc:
+            with conn.begin():
+                record_results(conn, run_id, qualified, exc.results, checked_at)
+            log.error("%s failed %d check(s)", qualified, len(exc.failed))
+            raise ModelCheckError(exc.failed) from None
+    log.info("built %s: %d rows", qualified, rows)
+    return rows

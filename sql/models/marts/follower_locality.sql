@@ -1,11 +1,19 @@
--- Share of followers living in the account's area, from the sampled followers' free-text
--- locations (SPEC 7.3), with a 95% Wilson score interval computed here so that BI tools read
--- one agreed number.
+-- Share of followers living in the account's area (SPEC 7.3), from the platform's breakdown
+-- by city where there is one (Facebook, Instagram: source api_breakdown, the unknown
+-- remainder kept) and otherwise from the sampled followers' free-text locations (X: source
+-- location_sample), with a 95% Wilson score interval computed here so that BI tools read one
+-- agreed number.
 with
 
 follower_samples as (
 
     select * from core.follower_sample
+
+),
+
+follower_breakdowns as (
+
+    select * from core.follower_breakdown
 
 ),
 
@@ -91,17 +99,100 @@ sample_counts as (
 
 ),
 
+breakdown_places as (
+
+    select
+        follower_breakdowns.account_key,
+        follower_breakdowns.snapshot_date,
+        follower_breakdowns.source,
+        follower_breakdowns.place_key,
+        follower_breakdowns.followers,
+        count(area_places.place_key) as area_places_named
+
+    from follower_breakdowns
+
+    inner join accounts
+        on accounts.account_key = follower_breakdowns.account_key
+
+    left join area_places
+        on
+            area_places.area = accounts.area
+            and area_places.place_key <> ''
+            and position(
+                ' ' || area_places.place_key || ' '
+                in ' ' || follower_breakdowns.place_key || ' '
+            ) > 0
+
+    group by
+        follower_breakdowns.account_key,
+        follower_breakdowns.snapshot_date,
+        follower_breakdowns.source,
+        follower_breakdowns.place,
+        follower_breakdowns.place_key,
+        follower_breakdowns.followers
+
+),
+
+breakdown_counts as (
+
+    select
+        account_key,
+        snapshot_date as sample_date,
+        source,
+        cast(sum(followers) as bigint) as sample_size,
+        cast(sum(case when area_places_named > 0 then followers else 0 end) as bigint)
+            as in_area,
+        cast(
+            sum(case when place_key <> '' and area_places_named = 0 then followers else 0 end)
+            as bigint
+        ) as outside,
+        cast(sum(case when place_key = '' then followers else 0 end) as bigint) as unknown
+
+    from breakdown_places
+
+    group by account_key, snapshot_date, source
+
+),
+
+located_counts as (
+
+    select
+        account_key,
+        sample_date,
+        'location_sample' as source,
+        cast(sample_size as bigint) as sample_size,
+        cast(in_area as bigint) as in_area,
+        cast(outside as bigint) as outside,
+        cast(unknown as bigint) as unknown
+
+    from sample_counts
+
+    union all
+
+    select
+        account_key,
+        sample_date,
+        source,
+        sample_size,
+        in_area,
+        outside,
+        unknown
+
+    from breakdown_counts
+
+),
+
 sample_shares as (
 
     select
-        sample_counts.*,
+        located_counts.*,
         in_area + outside as followers_known_location,
         -- n is null when no location is known, so the share and its interval are null too
         -- (PostgreSQL raises on division by zero where DuckDB would return null).
         cast(nullif(in_area + outside, 0) as double precision) as n,
         cast(1.959963984540054 as double precision) as z
 
-    from sample_counts
+    from located_counts
 
 ),
 
@@ -126,7 +217,7 @@ follower_locality as (
         accounts.kind,
         accounts.area,
         wilson_parts.sample_date as snapshot_date,
-        'location_sample' as source,
+        wilson_parts.source,
         wilson_parts.sample_size,
         wilson_parts.in_area,
         wilson_parts.outside,

@@ -1,0 +1,285 @@
+"""``national_e2e_seconds``: sandbox to marts on DuckDB for N accounts over D days.
+
+The sandbox serves ``national_scenario(accounts, days, posts_per_day)`` from a
+``SandboxServer`` in a child process (as a remote API would be: its CPU is not the
+pipeline's, but it shares the machine's cores), with its rate limit out of reach. The
+pipeline runs every step of ``social_metrics_daily`` in this process with
+``local_run.run_window`` for one manual run over the scenario's whole history (the DAG's
+``interval_start``/``interval_end`` params): every account is new, so each gets its whole
+reachable history, a snapshot and a follower sample, into a fresh DuckDB warehouse.
+
+The value is the wall time from the start of the run to the end of ``build_marts``;
+``send_alerts``, which runs after the marts, is reported beside it. The libraries the steps
+import on first use are imported before (reported, not counted). Each step is timed by
+wrapping the ``socialmetrics.pipeline`` functions ``run_window`` calls, and rows per second
+per stage come from the run's ``ops.stage_count``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import multiprocessing
+import os
+import resource
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from socialmetrics import pipeline
+from socialmetrics.bench import Result, result
+from socialmetrics.local_run import run_window
+from socialmetrics.sandbox.scenario import national_scenario
+from socialmetrics.warehouse.engine import warehouse_engine
+from socialmetrics.window import RunWindow
+
+STEPS = (
+    "prepare_warehouse",
+    "plan",
+    "extract",
+    "validate",
+    "load",
+    "build_marts",
+    "send_alerts",
+)
+TOKEN = "bench-sandbox-token"
+SANDBOX_START_TIMEOUT = 300
+
+
+# -- the sandbox in a child process -------------------------------------------------------
+
+
+def _serve(accounts: int, days: int, posts_per_day: float, seed: int, conn) -> None:
+    from socialmetrics.sandbox.server import SandboxServer
+
+    scenario = national_scenario(accounts, days, posts_per_day, seed)
+    with SandboxServer(scenario, token=TOKEN, rate_limit=10**9) as server:
+        conn.send(server.base_url)
+        conn.recv()  # until told to stop
+        conn.send(dict(server.requests_served))
+
+
+@contextmanager
+def sandbox_process(
+    accounts: int, days: int, posts_per_day: float, seed: int
+) -> Iterator[tuple[str, dict]]:
+    """Serve the national scenario from a child process; yields (base URL, a dict that holds
+    the requests served per endpoint once the block ends)."""
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    child = context.Process(
+        target=_serve,
+        args=(accounts, days, posts_per_day, seed, theirs),
+        name="socialmetrics-bench-sandbox",
+        daemon=True,
+    )
+    child.start()
+    served: dict = {}
+    try:
+        if not ours.poll(SANDBOX_START_TIMEOUT):
+            raise RuntimeError("the sandbox did not start")
+        yield ours.recv(), served
+        ours.send("stop")
+        if ours.poll(30):
+            served.update(ours.recv())
+    finally:
+        child.join(timeout=30)
+        if child.is_alive():
+            child.terminate()
+            child.join()
+
+
+# -- the run ------------------------------------------------------------------------------
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@contextmanager
+def timed_steps() -> Iterator[dict[str, list[tuple[float, float]]]]:
+    """Record (start, end) of every call of the pipeline steps run_window makes."""
+    spans: dict[str, list[tuple[float, float]]] = {step: [] for step in STEPS}
+    originals = {step: getattr(pipeline, step) for step in STEPS}
+
+    def timed(step, function):
+        @functools.wraps(function)
+        def run(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spans[step].append((started, time.perf_counter()))
+
+        return run
+
+    for step, function in originals.items():
+        setattr(pipeline, step, timed(step, function))
+    try:
+        yield spans
+    finally:
+        for step, function in originals.items():
+            setattr(pipeline, step, function)
+
+
+def warm_imports() -> float:
+    """Import what the steps import on first use (Airflow's SDK, GX and its context, the
+    connectors, the model runner); returns the seconds it took. Done before the timed run so
+    that its figure does not depend on what this process ran before (a scheduler's task
+    processes pay this once each; it is reported, not counted)."""
+    started = time.perf_counter()
+    from airflow.sdk import BaseHook, Variable  # noqa: F401
+
+    import socialmetrics.alerts  # noqa: F401
+    import socialmetrics.extract.x  # noqa: F401
+    import socialmetrics.load  # noqa: F401
+    import socialmetrics.validation.batch  # noqa: F401
+    import socialmetrics.warehouse.models  # noqa: F401
+    from socialmetrics.validation.validate import _context
+
+    _context()
+    return time.perf_counter() - started
+
+
+def _stage_counts(url: str, run_id: str) -> dict[str, dict[str, int]]:
+    engine = warehouse_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.text(
+                    "select entity, stage, row_count from ops.stage_count where run_id = :run_id"
+                ),
+                {"run_id": run_id},
+            ).all()
+            calls = conn.execute(
+                sa.text("select sum(calls) from ops.api_call_count where run_id = :run_id"),
+                {"run_id": run_id},
+            ).scalar()
+    finally:
+        engine.dispose()
+    counts: dict[str, dict[str, int]] = {}
+    for entity, stage, value in rows:
+        counts.setdefault(entity, {})[stage] = int(value)
+    counts.setdefault("api_call", {})["made"] = int(calls or 0)
+    return counts
+
+
+def _per_second(rows: int, seconds: float) -> float | None:
+    return round(rows / seconds) if seconds > 0 else None
+
+
+def measure_e2e(
+    accounts: int,
+    days: int,
+    posts_per_day: float = 2.0,
+    seed: int = 42,
+    workdir: Path | None = None,
+    keep: bool = False,
+) -> dict[str, Result]:
+    """Run the pipeline once for ``accounts`` x ``days``; returns ``national_e2e_seconds``.
+
+    ``workdir`` (default: a temporary folder) holds the registry, landing, outbox and the
+    DuckDB warehouse; it is deleted afterwards unless ``keep``.
+    """
+    warmup_seconds = warm_imports()
+    scenario = national_scenario(accounts, days, posts_per_day, seed)
+    folder = Path(tempfile.mkdtemp(prefix="sm-bench-e2e-", dir=workdir))
+    try:
+        scenario.write_registry(folder / "registry")
+        url = f"duckdb:///{folder / 'warehouse.duckdb'}"
+        start = datetime.combine(scenario.start_date, datetime.min.time())
+        end = datetime.combine(scenario.end_date + timedelta(days=1), datetime.min.time())
+        window = RunWindow.of(f"bench__e2e_{accounts}x{days}", start, end)
+        with sandbox_process(accounts, days, posts_per_day, seed) as (base_url, served):
+            connection = {"conn_type": "http", "host": base_url, "password": TOKEN}
+            env = {
+                "AIRFLOW_CONN_WAREHOUSE": url,
+                "AIRFLOW_CONN_X_API": json.dumps(connection),
+                "AIRFLOW_VAR_SOCIALMETRICS_REGISTRY_DIR": str(folder / "registry"),
+                "AIRFLOW_VAR_SOCIALMETRICS_LANDING_DIR": str(folder / "landing"),
+                "AIRFLOW_VAR_SOCIALMETRICS_OUTBOX_DIR": str(folder / "outbox"),
+            }
+            with _environment(env), timed_steps() as spans:
+                started = time.perf_counter()
+                marts = run_window(window)
+                finished = time.perf_counter()
+        counts = _stage_counts(url, window.run_id)
+        landing_bytes = sum(p.stat().st_size for p in (folder / "landing").rglob("*.jsonl"))
+        warehouse_bytes = (folder / "warehouse.duckdb").stat().st_size
+    finally:
+        if not keep:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    step_seconds = {
+        step: round(max(e for _, e in spans[step]) - min(s for s, _ in spans[step]), 3)
+        for step in STEPS
+        if spans[step]
+    }
+    to_marts = max(e for _, e in spans["build_marts"]) - started
+    entities = {k: v for k, v in counts.items() if k not in ("api_answer", "api_call")}
+    extracted = sum(v.get("extracted", 0) for v in entities.values())
+    written = sum(v.get("loaded", 0) + v.get("quarantined", 0) for v in entities.values())
+    answers = counts.get("api_answer", {}).get("landed", 0)
+    mart_rows = sum(marts.values())
+    rows_per_second = {
+        "extract": _per_second(extracted, step_seconds["extract"]),
+        "extract_answers": _per_second(answers, step_seconds["extract"]),
+        "validate": _per_second(extracted, step_seconds["validate"]),
+        "load": _per_second(written + answers, step_seconds["load"]),
+        "build_marts": _per_second(mart_rows, step_seconds["build_marts"]),
+        "end_to_end": _per_second(extracted, to_marts),
+    }
+    posts = entities.get("post", {}).get("extracted", 0)
+    return {
+        "national_e2e_seconds": result(
+            "national_e2e_seconds",
+            round(to_marts, 2),
+            {
+                "accounts": accounts,
+                "days": days,
+                "posts_per_day": posts_per_day,
+                "posts": posts,
+                "warehouse": "duckdb",
+                "run": "one manual run over the whole history (interval_start..interval_end)",
+                "seconds_with_alerts": round(finished - started, 2),
+                "warmup_import_seconds": round(warmup_seconds, 2),
+                "warmup_excluded": True,
+                "step_seconds": step_seconds,
+                "extract_batch_seconds": [round(e - s, 3) for s, e in spans["extract"]],
+                "validate_batch_seconds": [round(e - s, 3) for s, e in spans["validate"]],
+                "rows_per_second": rows_per_second,
+                "rows_per_second_means": {
+                    "extract, validate": "rows extracted (all entities) / step seconds",
+                    "extract_answers": "API answers landed / extract seconds",
+                    "load": "rows written (loaded + quarantined + raw answers) / load seconds",
+                    "build_marts": "rows in the rebuilt models / build_marts seconds",
+                    "end_to_end": "rows extracted / value",
+                },
+                "stage_count": counts,
+                "mart_rows": marts,
+                "sandbox_requests": served,
+                # ru_maxrss is KiB on Linux; the peak of this process, earlier measurements too.
+                "peak_rss_gib": round(
+                    resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2
+                ),
+                "landing_bytes": landing_bytes,
+                "warehouse_bytes": warehouse_bytes,
+            },
+        )
+    }

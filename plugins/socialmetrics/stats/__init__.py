@@ -1,0 +1,31 @@
+"""Statistics of the consolidation and national marts (SPEC 7.4), computed with scipy.
+
+Pure functions on numpy arrays: ``consolidation`` compares a window of days before a
+consolidation event with one after it (relative change with a bootstrap interval, a
+permutation test, difference in differences, segmented regression); ``national`` summarises
+organisations over a period and correlates account counts with engagement (Spearman).
+socialmetrics.warehouse.stat_marts feeds them from the warehouse and writes the marts.
+"""
+
+from socialmetrics.stats.consolidation import (
+    DailySeries,
+    DidResult,
+    ItsResult,
+    WindowComparison,
+    compare_windows,
+    difference_in_differences,
+    segmented_regression,
+)
+from socialmetrics.stats.national import Correlation, spearman_correlation
+
+__all__ = [
+    "Correlation",
+    "DailySeries",
+    "DidResult",
+    "ItsResult",
+    "WindowComparison",
+    "compare_windows",
+    "difference_in_differences",
+    "segmented_regression",
+    "spearman_correlation",
+]

@@ -1,0 +1,83 @@
+"""Planning a run: a fixed number of batches, full history for new accounts, catch-up after
+missed days, and follower samples when due. On DuckDB and PostgreSQL."""
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+
+from socialmetrics.extract.plan import plan_batches
+from socialmetrics.registry import load_registry
+from socialmetrics.settings import Settings
+from socialmetrics.window import RunWindow
+
+DAY = date(2026, 3, 31)
+WINDOW = RunWindow.of("run", datetime(2026, 3, 31), datetime(2026, 4, 1))
+
+
+def planned(warehouse, small_registry, **settings):
+    batches = plan_batches(load_registry(small_registry), warehouse, WINDOW, Settings(**settings))
+    return {a["account_key"]: a for b in batches for a in b["accounts"]}, batches
+
+
+def seen(warehouse, account_key, last_read: date):
+    with warehouse.begin() as conn:
+        conn.execute(
+            sa.text(
+                "insert into core.platform_user (account_key, platform_user_id, "
+                "history_loaded_on) values (:k, '1', :d)"
+            ),
+            {"k": account_key, "d": last_read},
+        )
+        conn.execute(
+            sa.text(
+                "insert into core.account_snapshot (account_key, snapshot_date, "
+                "followers_count) values (:k, :d, 5)"
+            ),
+            {"k": account_key, "d": last_read},
+        )
+
+
+def test_batches_are_a_fixed_number_per_connector_plus_one_for_exports(warehouse, small_registry):
+    _, batches = planned(warehouse, small_registry, extract_batches=3)
+    assert [b["batch"] for b in batches] == [
+        "x-00",
+        "x-01",
+        "x-02",
+        "meta-00",
+        "meta-01",
+        "meta-02",
+        "csv-00",
+    ]
+
+
+def test_a_new_account_gets_its_whole_history(warehouse, small_registry):
+    accounts, _ = planned(warehouse, small_registry)
+    assert accounts["x:shirepolice"]["history"] is True
+    assert accounts["x:shirepolice"]["since"] == "2020-01-01T00:00:00"
+
+
+def test_a_known_account_gets_the_interval_and_the_lookback(warehouse, small_registry):
+    seen(warehouse, "x:shirepolice", date(2026, 3, 30))
+    accounts, _ = planned(warehouse, small_registry, lookback_days=7)
+    assert accounts["x:shirepolice"]["history"] is False
+    assert accounts["x:shirepolice"]["since"] == "2026-03-24T00:00:00"
+
+
+def test_missed_days_are_caught_up_from_the_last_read(warehouse, small_registry):
+    seen(warehouse, "x:shirepolice", date(2026, 3, 1))
+    accounts, _ = planned(warehouse, small_registry, lookback_days=7)
+    assert accounts["x:shirepolice"]["since"] == "2026-02-23T00:00:00"
+
+
+def test_a_follower_sample_is_due_once_every_few_days(warehouse, small_registry):
+    with warehouse.begin() as conn:
+        conn.execute(
+            sa.text(
+                "insert into core.follower_sample (account_key, sample_date, position, "
+                "location, location_key) values ('x:shirepolice', :d, 0, 'x', 'x')"
+            ),
+            {"d": date(2026, 3, 28)},
+        )
+    accounts, _ = planned(warehouse, small_registry, follower_sample_every_days=7)
+    assert accounts["x:shirepolice"]["sample_followers"] is False
+    assert accounts["x:pcrobert"]["sample_followers"] is True

@@ -1,0 +1,288 @@
+"""A corpus of bad inputs (SPEC §9): each ends in a clear error naming file, line and column,
+or in a quarantined row with its reason, or in a recorded issue; never a crash or a silent
+drop."""
+
+import json
+from datetime import date, datetime
+
+import pytest
+
+from socialmetrics.registry import RegistryError, load_registry
+from socialmetrics.staging.x import parse_x_landing
+from socialmetrics.validation.validate import validate_frame
+from socialmetrics.window import RunWindow
+
+HEADER = (
+    "organisation,platform,account_ref,display_name,kind,area,owner_email,opened_on,"
+    "closed_on,successor_ref\n"
+)
+ROW = "Org,x,OrgPolice,Org Police,force,Shire,comms@org.example,2020-01-01,,\n"
+GAZETTEER = "area,place\nShire,Shireton\n"
+CONSOLIDATIONS = "organisation,event_date,description\n"
+
+# name -> (files to write {name: text or bytes}, expected start of the one problem)
+REGISTRY_CORPUS = {
+    "accounts missing a column": (
+        {"accounts.csv": HEADER.replace("kind,", "") + ROW},
+        "accounts.csv line 1, column kind: missing column",
+    ),
+    "gazetteer missing a column": (
+        {"gazetteer.csv": "area,town\nShire,Shireton\n"},
+        "gazetteer.csv line 1, column place: missing column",
+    ),
+    "consolidations missing a column": (
+        {"consolidations.csv": "organisation,description\n"},
+        "consolidations.csv line 1, column event_date: missing column",
+    ),
+    "bad opened_on": (
+        {"accounts.csv": HEADER + ROW.replace("2020-01-01", "1st Jan 2020")},
+        "accounts.csv line 2, column opened_on: '1st Jan 2020' is not a date",
+    ),
+    "impossible date": (
+        {"accounts.csv": HEADER + ROW.replace("2020-01-01", "2021-02-30")},
+        "accounts.csv line 2, column opened_on: '2021-02-30' is not a date",
+    ),
+    "bad closed_on": (
+        {"accounts.csv": HEADER + ROW.replace("2020-01-01,,", "2020-01-01,2021/01/01,")},
+        "accounts.csv line 2, column closed_on: '2021/01/01' is not a date",
+    ),
+    "closed before opened": (
+        {"accounts.csv": HEADER + ROW.replace("2020-01-01,,", "2020-01-01,2019-01-01,")},
+        "accounts.csv line 2, column closed_on: 2019-01-01 is before opened_on",
+    ),
+    "future date": (
+        {"accounts.csv": HEADER + ROW.replace("2020-01-01", "2099-01-01")},
+        "accounts.csv line 2, column opened_on: 2099-01-01 is in the future",
+    ),
+    "duplicate account": (
+        {"accounts.csv": HEADER + ROW + ROW},
+        "accounts.csv line 3, column account_ref: duplicate account x/OrgPolice",
+    ),
+    "duplicate account in another case": (
+        {"accounts.csv": HEADER + ROW + ROW.replace("OrgPolice,", "ORGPOLICE,")},
+        "accounts.csv line 3, column account_ref: duplicate account x/ORGPOLICE",
+    ),
+    "unknown platform": (
+        {"accounts.csv": HEADER + ROW.replace(",x,", ",tiktok,")},
+        "accounts.csv line 2, column platform: unknown platform 'tiktok'",
+    ),
+    "empty platform": (
+        {"accounts.csv": HEADER + ROW.replace(",x,", ",,")},
+        "accounts.csv line 2, column platform: is empty",
+    ),
+    "empty kind": (
+        {"accounts.csv": HEADER + ROW.replace(",force,", ",,")},
+        "accounts.csv line 2, column kind: is empty",
+    ),
+    "latin-1 encoding": (
+        {"accounts.csv": (HEADER + ROW.replace("Org Police", "Org Polic\xe9")).encode("latin-1")},
+        "accounts.csv line 2: is not UTF-8 text",
+    ),
+    "utf-16 encoding": (
+        {"accounts.csv": (HEADER + ROW).encode("utf-16")},
+        "accounts.csv line 1: is not UTF-8 text",
+    ),
+    "empty file": ({"accounts.csv": ""}, "accounts.csv line 1: the file is empty"),
+    "more cells than the header": (
+        {"accounts.csv": HEADER + ROW.rstrip("\n") + ",surplus,cells\n"},
+        "accounts.csv line 2: has more cells than the header row",
+    ),
+    "username with @": (
+        {"accounts.csv": HEADER + ROW.replace("OrgPolice,", "@OrgPolice,")},
+        "accounts.csv line 2, column account_ref: write the X username without @",
+    ),
+    "area missing from gazetteer": (
+        {"gazetteer.csv": "area,place\nElsewhere,Town\n"},
+        "accounts.csv line 2, column area: area 'Shire' has no places",
+    ),
+    "consolidation of an unknown organisation": (
+        {"consolidations.csv": CONSOLIDATIONS + "Nobody,2024-01-01,merge\n"},
+        "consolidations.csv line 2, column organisation: 'Nobody' has no account",
+    ),
+    "consolidation with a bad date": (
+        {"consolidations.csv": CONSOLIDATIONS + "Org,01-01-2024,merge\n"},
+        "consolidations.csv line 2, column event_date: '01-01-2024' is not a date",
+    ),
+    "gazetteer place without letters": (
+        {"gazetteer.csv": GAZETTEER + "Shire,12345\n"},
+        "gazetteer.csv line 3, column place: '12345' has no letters",
+    ),
+    "accounts file missing": ({"accounts.csv": None}, "accounts.csv: file not found"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REGISTRY_CORPUS))
+def test_bad_registry_file_is_refused_naming_file_line_and_column(case, tmp_path):
+    files, expected = REGISTRY_CORPUS[case]
+    contents = {
+        "accounts.csv": HEADER + ROW,
+        "gazetteer.csv": GAZETTEER,
+        "consolidations.csv": CONSOLIDATIONS,
+        **files,
+    }
+    for name, content in contents.items():
+        if content is None:
+            continue
+        path = tmp_path / name
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(RegistryError) as raised:
+        load_registry(tmp_path, today=date(2026, 11, 25))
+    assert len(raised.value.problems) == 1, raised.value.problems
+    assert raised.value.problems[0].startswith(expected), raised.value.problems
+
+
+WINDOW = RunWindow.of("run", datetime(2026, 3, 31), datetime(2026, 4, 1))
+GOOD_POST = {
+    "id": "1900000000000000001",
+    "created_at": "2026-03-31T08:00:00.000Z",
+    "text": "ok",
+    "public_metrics": {"like_count": 1, "reply_count": 0, "retweet_count": 0, "quote_count": 0},
+}
+GOOD_USER = {
+    "id": "42",
+    "username": "OrgPolice",
+    "name": "Org Police",
+    "public_metrics": {"followers_count": 10, "following_count": 1, "tweet_count": 5},
+}
+
+
+def changed(record, path, value):
+    record = json.loads(json.dumps(record))
+    *parents, leaf = path
+    target = record
+    for key in parents:
+        target = target[key]
+    if value is ...:
+        del target[leaf]
+    else:
+        target[leaf] = value
+    return record
+
+
+OTHER_POST = changed(GOOD_POST, ["id"], "1900000000000000002")
+
+# name -> (kind of answer, the bad record, column the reason must name)
+ANSWER_CORPUS = {
+    "post without id": ("posts", changed(OTHER_POST, ["id"], ...), "post_id"),
+    "post id of the wrong type": ("posts", changed(OTHER_POST, ["id"], 19), "post_id"),
+    "post id not digits": ("posts", changed(OTHER_POST, ["id"], "abc"), "post_id"),
+    "negative likes": (
+        "posts",
+        changed(OTHER_POST, ["public_metrics", "like_count"], -3),
+        "likes",
+    ),
+    "likes as text": (
+        "posts",
+        changed(OTHER_POST, ["public_metrics", "like_count"], "12"),
+        "likes",
+    ),
+    "likes as a fraction": (
+        "posts",
+        changed(OTHER_POST, ["public_metrics", "like_count"], 1.5),
+        "likes",
+    ),
+    "likes as a boolean": (
+        "posts",
+        changed(OTHER_POST, ["public_metrics", "like_count"], True),
+        "likes",
+    ),
+    "replies missing": (
+        "posts",
+        changed(OTHER_POST, ["public_metrics", "reply_count"], ...),
+        "replies",
+    ),
+    "public_metrics missing": ("posts", changed(OTHER_POST, ["public_metrics"], ...), "likes"),
+    "created_at missing": ("posts", changed(OTHER_POST, ["created_at"], ...), "created_at"),
+    "created_at malformed": (
+        "posts",
+        changed(OTHER_POST, ["created_at"], "yesterday"),
+        "created_at",
+    ),
+    "post from the future": (
+        "posts",
+        changed(OTHER_POST, ["created_at"], "2030-01-01T00:00:00Z"),
+        "from the future",
+    ),
+    "negative impressions": (
+        "posts",
+        changed(OTHER_POST, ["public_metrics", "impression_count"], -1),
+        "impressions",
+    ),
+    "post that is not an object": ("posts", "not a post", "post_id"),
+    "user with negative followers": (
+        "lookup",
+        changed(GOOD_USER, ["public_metrics", "followers_count"], -10),
+        "followers_count",
+    ),
+    "user without followers_count": (
+        "lookup",
+        changed(GOOD_USER, ["public_metrics", "followers_count"], ...),
+        "followers_count",
+    ),
+    "user without id": ("lookup", changed(GOOD_USER, ["id"], ...), "platform_user_id"),
+    "user id of the wrong type": ("lookup", changed(GOOD_USER, ["id"], 42), "platform_user_id"),
+}
+
+
+def staged(kind, records):
+    context = (
+        {"kind": "lookup", "accounts": {"orgpolice": "x:orgpolice"}}
+        if kind == "lookup"
+        else {"kind": "posts", "account_key": "x:orgpolice"}
+    )
+    answer = {
+        "status": 200,
+        "endpoint": "/2/users/by" if kind == "lookup" else "/2/users/:id/tweets",
+        "context": context,
+        "body": json.dumps({"data": records}),
+    }
+    return parse_x_landing([answer], WINDOW)
+
+
+@pytest.mark.parametrize("case", sorted(ANSWER_CORPUS))
+def test_bad_api_record_is_quarantined_with_its_reason(case):
+    kind, record, named = ANSWER_CORPUS[case]
+    entity = "account_snapshot" if kind == "lookup" else "post"
+    good = GOOD_USER if kind == "lookup" else GOOD_POST
+    records = [record] if kind == "lookup" else [good, record]
+    parsed = staged(kind, records)
+    outcome = validate_frame(entity, parsed.frames[entity], WINDOW.end)
+    assert len(outcome.accepted) + len(outcome.rejected) == len(records)
+    assert len(outcome.rejected) == 1
+    assert named in outcome.rejected["reason"].iloc[0]
+
+
+def test_duplicated_post_id_with_different_values_is_quarantined():
+    twin = changed(GOOD_POST, ["public_metrics", "like_count"], 99)
+    outcome = validate_frame("post", staged("posts", [GOOD_POST, twin]).frames["post"], WINDOW.end)
+    assert outcome.accepted.empty
+    assert set(outcome.rejected["reason"]) == {
+        "post_id: the same post id came twice with different values"
+    }
+
+
+def test_answer_whose_data_is_not_a_list_is_recorded_as_schema_drift():
+    answer = {
+        "status": 200,
+        "endpoint": "/2/users/:id/tweets",
+        "context": {"kind": "posts", "account_key": "x:orgpolice"},
+        "body": json.dumps({"data": {"id": "1"}}),
+    }
+    parsed = parse_x_landing([answer], WINDOW)
+    assert parsed.frames["post"].empty
+    (issue,) = parsed.issues
+    assert issue["issue"] == "schema drift"
+    assert "`data` is a dict" in issue["detail"]
+
+
+def test_username_the_api_does_not_know_is_recorded_as_an_issue():
+    answer = {
+        "status": 200,
+        "endpoint": "/2/users/by",
+        "context": {"kind": "lookup", "accounts": {"orgpolice": "x:orgpolice"}},
+        "body": json.dumps(
+            {"errors": [{"value": "OrgPolice", "title": "Not Found Error", "detail": "gone"}]}
+        ),
+    }
+    (issue,) = parse_x_landing([answer], WINDOW).issues
+    assert (issue["account_ref"], issue["issue"]) == ("OrgPolice", "Not Found Error")

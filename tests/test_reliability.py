@@ -1,0 +1,158 @@
+"""Reliability (SPEC §9): platform faults survived with identical results, a bad token fails
+fast and changes nothing, a killed load leaves nothing half written, reruns are idempotent and
+every extracted row is loaded or quarantined. Each test runs on DuckDB and PostgreSQL."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from datetime import date, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from airflow.sdk.exceptions import AirflowFailException
+
+from conftest import table_fingerprints
+from socialmetrics import pipeline
+from socialmetrics.local_run import run_window
+from socialmetrics.paths import PROJECT_DIR
+from socialmetrics.sandbox.faults import FaultConfig
+from socialmetrics.sandbox.server import SandboxServer
+from socialmetrics.warehouse.engine import warehouse_engine
+from socialmetrics.window import RunWindow
+
+ALL_SCHEMAS = ("raw", "staging", "quarantine", "core", "marts", "ops")
+TRANSIENT_FAULTS = ("429", "500", "503", "slow", "truncated", "partial")
+
+
+def window_for(day: date, label: str = "test") -> RunWindow:
+    start = datetime.combine(day, datetime.min.time())
+    return RunWindow.of(f"{label}__{day}", start, start + timedelta(days=1))
+
+
+def drop_everything(engine) -> None:
+    with engine.begin() as conn:
+        for schema in ALL_SCHEMAS:
+            conn.exec_driver_sql(f"drop schema if exists {schema} cascade")
+
+
+def assert_every_row_accounted_for(engine) -> None:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "select run_id, entity, "
+                "sum(case when stage = 'extracted' then row_count else 0 end), "
+                "sum(case when stage = 'loaded' then row_count else 0 end), "
+                "sum(case when stage = 'quarantined' then row_count else 0 end) "
+                "from ops.stage_count where entity <> 'api_answer' group by run_id, entity"
+            )
+        ).all()
+    assert rows
+    for run_id, entity, extracted, loaded, quarantined in rows:
+        assert extracted == loaded + quarantined, (run_id, entity)
+
+
+def test_twenty_percent_faults_give_the_same_warehouse_as_no_faults(
+    warehouse_url, scenario, scenario_registry, sandbox, pipeline_env
+):
+    engine = warehouse_engine(warehouse_url)
+    day = scenario.review_date
+    pipeline_env(warehouse_url, sandbox.base_url, sandbox.token, scenario_registry)
+    run_window(window_for(day, "clean"))
+    clean = table_fingerprints(engine)
+    drop_everything(engine)
+
+    faults = FaultConfig(rate=0.2, kinds=TRANSIENT_FAULTS, seed=7, slow_seconds=1.5)
+    with SandboxServer(scenario, token="faulty-token", faults=faults, rate_limit=10**9) as faulty:
+        pipeline_env(
+            warehouse_url,
+            faulty.base_url,
+            "faulty-token",
+            scenario_registry,
+            http_timeout_seconds=1.0,
+        )
+        run_window(window_for(day, "faulty"))
+        served = sum(n for (_, status), n in faulty.status_counts.items() if status != 200)
+    assert served > 10, "the faulty sandbox should have failed many answers"
+    assert table_fingerprints(engine) == clean
+    assert_every_row_accounted_for(engine)
+    engine.dispose()
+
+
+def test_the_same_day_three_times_gives_identical_tables(
+    warehouse_url, scenario, scenario_registry, sandbox, pipeline_env
+):
+    engine = warehouse_engine(warehouse_url)
+    pipeline_env(warehouse_url, sandbox.base_url, sandbox.token, scenario_registry)
+    fingerprints = []
+    for attempt in range(3):
+        run_window(window_for(scenario.review_date, f"run{attempt}"))
+        fingerprints.append(table_fingerprints(engine))
+    assert fingerprints[0] == fingerprints[1] == fingerprints[2]
+    assert_every_row_accounted_for(engine)
+    engine.dispose()
+
+
+def test_bad_token_fails_fast_naming_the_connection_and_changes_nothing(
+    warehouse_url, scenario, scenario_registry, sandbox, pipeline_env
+):
+    engine = warehouse_engine(warehouse_url)
+    pipeline_env(warehouse_url, sandbox.base_url, sandbox.token, scenario_registry)
+    run_window(window_for(scenario.review_date))
+    before = table_fingerprints(engine, ALL_SCHEMAS)
+    pipeline_env(warehouse_url, sandbox.base_url, "expired-token", scenario_registry)
+    calls_before = sum(sandbox.requests_served.values())
+    with pytest.raises(AirflowFailException) as failure:
+        run_window(window_for(scenario.review_date + timedelta(days=1)))
+    assert "Airflow connection 'x_api'" in str(failure.value)
+    assert "HTTP 401" in str(failure.value)
+    # One refused lookup per X batch (they run side by side), and no retry of any of them.
+    assert sum(sandbox.requests_served.values()) == calls_before + 4
+    assert table_fingerprints(engine, ALL_SCHEMAS) == before
+    engine.dispose()
+
+
+def test_a_load_killed_midway_leaves_the_warehouse_as_it_was_and_a_retry_completes(
+    warehouse_url, scenario, scenario_registry, sandbox, pipeline_env, tmp_path
+):
+    engine = warehouse_engine(warehouse_url)
+    pipeline_env(warehouse_url, sandbox.base_url, sandbox.token, scenario_registry)
+    run_window(window_for(scenario.review_date))
+    before = table_fingerprints(engine, ALL_SCHEMAS)
+
+    window = window_for(scenario.review_date + timedelta(days=1))
+    validated = [
+        pipeline.validate(pipeline.extract(batch, window), window)
+        for batch in pipeline.plan(window)
+    ]
+    # The child process kills itself with SIGKILL right after the load has written the
+    # staging posts: raw, registry and staging rows are then written but not committed.
+    (tmp_path / "validated.json").write_text(json.dumps(validated))
+    script = (
+        "import json, os, signal\n"
+        "import socialmetrics.load as load\n"
+        "from socialmetrics import pipeline\n"
+        "from socialmetrics.window import RunWindow\n"
+        "append = load.append_dataframe\n"
+        "def append_then_die(conn, table, frame):\n"
+        "    written = append(conn, table, frame)\n"
+        "    if table == 'staging.post':\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+        "    return written\n"
+        "load.append_dataframe = append_then_die\n"
+        f"window = RunWindow.from_dict({window.to_dict()!r})\n"
+        f"pipeline.load(json.load(open({str(tmp_path / 'validated.json')!r})), window)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_DIR / "plugins")}
+    killed = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()[-3000:]
+
+    assert table_fingerprints(engine, ALL_SCHEMAS) == before
+    pipeline.load(validated, window)
+    pipeline.build_marts()
+    with engine.connect() as conn:
+        days = conn.execute(sa.text("select count(*) from core.loaded_day")).scalar_one()
+    assert days == 2
+    assert_every_row_accounted_for(engine)
+    engine.dispose()
