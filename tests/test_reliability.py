@@ -13,7 +13,6 @@ import pytest
 import sqlalchemy as sa
 from airflow.sdk.exceptions import AirflowFailException
 
-from conftest import table_fingerprints
 from socialmetrics import pipeline
 from socialmetrics.local_run import run_window
 from socialmetrics.paths import PROJECT_DIR
@@ -21,9 +20,10 @@ from socialmetrics.sandbox.faults import FaultConfig
 from socialmetrics.sandbox.server import SandboxServer
 from socialmetrics.warehouse.engine import warehouse_engine
 from socialmetrics.window import RunWindow
+from warehouse_fingerprints import table_fingerprints
 
 ALL_SCHEMAS = ("raw", "staging", "quarantine", "core", "marts", "ops")
-TRANSIENT_FAULTS = ("429", "500", "503", "slow", "truncated", "partial")
+TRANSIENT_FAULTS = ("429", "500", "503", "slow", "truncated", "partial", "graph_rate_limit")
 
 
 def window_for(day: date, label: str = "test") -> RunWindow:
@@ -73,8 +73,10 @@ def test_twenty_percent_faults_give_the_same_warehouse_as_no_faults(
             http_timeout_seconds=1.0,
         )
         run_window(window_for(day, "faulty"))
-        served = sum(n for (_, status), n in faulty.status_counts.items() if status != 200)
-    assert served > 10, "the faulty sandbox should have failed many answers"
+        failed = {key: n for key, n in faulty.status_counts.items() if key[1] != 200}
+    assert sum(failed.values()) > 10, "the faulty sandbox should have failed many answers"
+    assert any(endpoint.startswith("/2/") for endpoint, _ in failed), failed
+    assert any(not endpoint.startswith("/2/") for endpoint, _ in failed), failed
     assert table_fingerprints(engine) == clean
     assert_every_row_accounted_for(engine)
     engine.dispose()
@@ -107,8 +109,9 @@ def test_bad_token_fails_fast_naming_the_connection_and_changes_nothing(
         run_window(window_for(scenario.review_date + timedelta(days=1)))
     assert "Airflow connection 'x_api'" in str(failure.value)
     assert "HTTP 401" in str(failure.value)
-    # One refused lookup per X batch (they run side by side), and no retry of any of them.
-    assert sum(sandbox.requests_served.values()) == calls_before + 4
+    # One refused first call per non-empty batch (they run side by side: four X batches and
+    # the two Meta accounts' batches), and no retry of any of them.
+    assert sum(sandbox.requests_served.values()) == calls_before + 6
     assert table_fingerprints(engine, ALL_SCHEMAS) == before
     engine.dispose()
 

@@ -55,6 +55,7 @@ def test_scheduler_runs_the_daily_dag_triggered_through_the_rest_api(
         warehouse_url=warehouse_postgres_url,
         x_base_url=sandbox.base_url,
         x_token=sandbox.token,
+        meta_base_url=sandbox.graph_url(),
         registry_dir=scenario_registry,
         landing_dir=tmp_path / "landing",
         outbox_dir=tmp_path / "outbox",

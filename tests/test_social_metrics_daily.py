@@ -4,10 +4,10 @@ sandbox over HTTP, into a fresh DuckDB file and a fresh PostgreSQL database."""
 import pytest
 import sqlalchemy as sa
 
-from conftest import table_fingerprints
 from socialmetrics.dag_runner import PipelineEnvironment, run_dag_test
 from socialmetrics.review import read_review
 from socialmetrics.warehouse.engine import warehouse_engine
+from warehouse_fingerprints import table_fingerprints
 
 pytestmark = pytest.mark.e2e
 
@@ -24,6 +24,7 @@ def test_daily_run_reproduces_the_review_and_a_rerun_changes_nothing(
         warehouse_url=warehouse_url,
         x_base_url=sandbox.base_url,
         x_token=sandbox.token,
+        meta_base_url=sandbox.graph_url(),
         registry_dir=scenario_registry,
         landing_dir=tmp_path / "landing",
     )
