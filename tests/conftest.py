@@ -2,36 +2,17 @@
 
 from __future__ import annotations
 
-import glob
 import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import uuid
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from socialmetrics.warehouse.engine import warehouse_engine
+from socialmetrics.warehouse.local_postgres import PostgresUnavailable, throwaway_cluster
 from socialmetrics.warehouse.migrations import apply_migrations
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _postgres_bindir() -> Path | None:
-    for candidate in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
-        if Path(candidate, "initdb").exists():
-            return Path(candidate)
-    initdb = shutil.which("initdb")
-    return Path(initdb).parent if initdb else None
 
 
 def _unavailable(reason: str):
@@ -51,40 +32,11 @@ def postgres_server_url():
     if configured:
         yield configured
         return
-    bindir = _postgres_bindir()
-    if bindir is None:
-        _unavailable("no WAREHOUSE_TEST_URL and no local PostgreSQL binaries (initdb) found")
-    root = Path(tempfile.mkdtemp(prefix="sm-pg-"))
-    datadir = root / "data"
-    port = _free_port()
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        # PostgreSQL refuses to run as root: hand the cluster to the postgres system user.
-        shutil.chown(root, "postgres", "postgres")
-        root.chmod(0o755)
-        as_user = ["runuser", "-u", "postgres", "--"]
-    subprocess.run(
-        [*as_user, str(bindir / "initdb"), "-D", str(datadir), "-U", "root", "--auth=trust"],
-        check=True,
-        capture_output=True,
-    )
-    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
-    options += " -c synchronous_commit=off -c full_page_writes=off"
-    log = root / "server.log"
-    subprocess.run(
-        [*as_user, str(bindir / "pg_ctl"), "-D", str(datadir), "-o", options, "-l", str(log)]
-        + ["-w", "start"],
-        check=True,
-        capture_output=True,
-    )
     try:
-        yield f"postgresql://root@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(
-            [*as_user, str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "immediate", "stop"],
-            capture_output=True,
-        )
-        shutil.rmtree(root, ignore_errors=True)
+        with throwaway_cluster(durable=False) as url:
+            yield url
+    except PostgresUnavailable as exc:
+        _unavailable(f"no WAREHOUSE_TEST_URL and {exc}")
 
 
 @pytest.fixture

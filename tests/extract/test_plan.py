@@ -16,7 +16,10 @@ WINDOW = RunWindow.of("run", datetime(2026, 3, 31), datetime(2026, 4, 1))
 
 def planned(warehouse, small_registry, **settings):
     batches = plan_batches(load_registry(small_registry), warehouse, WINDOW, Settings(**settings))
-    return {a["account_key"]: a for b in batches for a in b["accounts"]}, batches
+    accounts = {
+        a["account_key"]: a for b in batches if b["platform"] != "csv" for a in b["accounts"]
+    }
+    return accounts, batches
 
 
 def seen(warehouse, account_key, last_read: date):
@@ -81,3 +84,9 @@ def test_a_follower_sample_is_due_once_every_few_days(warehouse, small_registry)
     accounts, _ = planned(warehouse, small_registry, follower_sample_every_days=7)
     assert accounts["x:shirepolice"]["sample_followers"] is False
     assert accounts["x:pcrobert"]["sample_followers"] is True
+
+
+def test_the_exports_batch_names_every_registry_account(warehouse, small_registry):
+    _, batches = planned(warehouse, small_registry)
+    (exports,) = [b for b in batches if b["platform"] == "csv"]
+    assert {a["account_key"] for a in exports["accounts"]} == {"x:shirepolice", "x:pcrobert"}

@@ -82,8 +82,12 @@ def sandbox_process(
     child.start()
     served: dict = {}
     try:
-        if not ours.poll(SANDBOX_START_TIMEOUT):
-            raise RuntimeError("the sandbox did not start")
+        deadline = time.monotonic() + SANDBOX_START_TIMEOUT
+        while not ours.poll(0.5):
+            if not child.is_alive():
+                raise RuntimeError(f"the sandbox process exited (code {child.exitcode})")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the sandbox did not start in {SANDBOX_START_TIMEOUT} s")
         yield ours.recv(), served
         ours.send("stop")
         if ours.poll(30):
