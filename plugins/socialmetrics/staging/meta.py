@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from socialmetrics.staging.values import count, counts, parse_json, utc_timestamps
 from socialmetrics.staging.x import FOLLOWER_COLUMNS, POST_COLUMNS, SNAPSHOT_COLUMNS, Parsed
 from socialmetrics.text import place_key
 from socialmetrics.window import RunWindow
@@ -50,28 +51,6 @@ SOURCE_API_BREAKDOWN = "api_breakdown"
 CITY_METRICS = ("page_follows_city", "page_fans_city")
 _FACEBOOK_POST_ID = re.compile(r"^\d+_\d+$")
 _INSTAGRAM_MEDIA_ID = re.compile(r"^\d+$")
-
-
-def _json(body: Any) -> Any:
-    try:
-        return json.loads(body)
-    except (TypeError, ValueError):
-        return None
-
-
-def _count(value: Any) -> int | None:
-    """A count as received, or None (so validation rejects the row) when it is not one."""
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _integers(frame: pd.DataFrame, columns: Iterable[str]) -> None:
-    for column in columns:
-        frame[column] = pd.array([_count(v) for v in frame[column].tolist()], dtype="Int64")
-
-
-def _timestamps(values: pd.Series) -> pd.Series:
-    parsed = pd.to_datetime(values, utc=True, errors="coerce", format="ISO8601")
-    return parsed.dt.tz_convert(None).astype("datetime64[us]")
 
 
 def _ref(account_key: str) -> str:
@@ -145,7 +124,7 @@ def parse_meta_landing(records: Iterable[dict], window: RunWindow) -> Parsed:
         context = record.get("context") or {}
         kind = context.get("kind")
         key = context.get("account_key")
-        body = _json(record.get("body"))
+        body = parse_json(record.get("body"))
         platform = record.get("platform") or (key or ":").split(":", 1)[0]
         if record.get("status") != 200:
             _record_issue(issues, record, body, kind, key, platform)
@@ -239,22 +218,22 @@ def parse_meta_landing(records: Iterable[dict], window: RunWindow) -> Parsed:
     for key, (cities, record) in breakdowns.items():
         listed = 0
         for city, followers in cities.items():
-            count = _count(followers)
-            listed += count or 0
+            city_followers = count(followers)
+            listed += city_followers or 0
             breakdown_rows.append(
                 {
                     "account_key": key,
                     "snapshot_date": window.day,
                     "place": city,
                     "place_key": place_key(city),
-                    "followers": count,
+                    "followers": city_followers,
                     "source": SOURCE_API_BREAKDOWN,
                     "_record": json.dumps(
                         {"place": city, "followers": followers}, ensure_ascii=False
                     ),
                 }
             )
-        total = _count(totals.get(key))
+        total = count(totals.get(key))
         if total is None:
             issues[(key, "follower_remainder")] = _issue(
                 record,
@@ -287,18 +266,18 @@ def parse_meta_landing(records: Iterable[dict], window: RunWindow) -> Parsed:
         )
 
     snapshot_frame = pd.DataFrame(snapshots, columns=SNAPSHOT_COLUMNS)
-    _integers(snapshot_frame, ["followers_count", "following_count", "post_count", "listed_count"])
+    counts(snapshot_frame, ["followers_count", "following_count", "post_count", "listed_count"])
     snapshot_frame["platform_user_id"] = snapshot_frame["platform_user_id"].map(
         lambda v: v if isinstance(v, str) and v.isdigit() else None
     )
-    snapshot_frame["created_at"] = _timestamps(snapshot_frame["created_at"])
+    snapshot_frame["created_at"] = utc_timestamps(snapshot_frame["created_at"])
     snapshot_frame["snapshot_date"] = pd.to_datetime(snapshot_frame["snapshot_date"]).dt.date
 
     post_frame = pd.DataFrame(
         posts, columns=[c for c in POST_COLUMNS if c not in ("published_on", "engagement")]
     )
-    _integers(post_frame, ["likes", "replies", "reposts", "quotes", "bookmarks", "impressions"])
-    post_frame["published_at"] = _timestamps(post_frame["published_at"])
+    counts(post_frame, ["likes", "replies", "reposts", "quotes", "bookmarks", "impressions"])
+    post_frame["published_at"] = utc_timestamps(post_frame["published_at"])
     post_frame["published_on"] = post_frame["published_at"].dt.date
     post_frame["engagement"] = (
         post_frame["likes"] + post_frame["replies"] + post_frame["reposts"] + post_frame["quotes"]
@@ -318,7 +297,7 @@ def parse_meta_landing(records: Iterable[dict], window: RunWindow) -> Parsed:
     # A daily value ends at the next midnight (Pacific time): the day is the one before.
     ends = pd.to_datetime(insight_frame["end_time"], utc=True, errors="coerce", format="ISO8601")
     insight_frame["day"] = (ends - timedelta(days=1)).dt.date
-    _integers(insight_frame, ["value"])
+    counts(insight_frame, ["value"])
     insight_frame = insight_frame[INSIGHT_COLUMNS]
 
     return Parsed(

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from socialmetrics.staging.values import counts, parse_json, utc_timestamps
 from socialmetrics.text import place_key
 from socialmetrics.window import RunWindow
 
@@ -50,31 +51,9 @@ class Parsed:
     answers: int = 0
 
 
-def _json(body: str):
-    try:
-        return json.loads(body)
-    except (json.JSONDecodeError, TypeError):
-        return None
-
-
-def _integers(frame: pd.DataFrame, columns: Iterable[str]) -> None:
-    for column in columns:
-        values = frame[column]
-        # Booleans and fractional numbers are schema drift, not counts.
-        cleaned = values.map(
-            lambda v: v if isinstance(v, int) and not isinstance(v, bool) else None
-        )
-        frame[column] = pd.array(cleaned.tolist(), dtype="Int64")
-
-
 def _texts(frame: pd.DataFrame, columns: Iterable[str]) -> None:
     for column in columns:
         frame[column] = frame[column].map(lambda v: v if isinstance(v, str) else None)
-
-
-def _timestamps(values: pd.Series) -> pd.Series:
-    parsed = pd.to_datetime(values, utc=True, errors="coerce", format="ISO8601")
-    return parsed.dt.tz_convert(None).astype("datetime64[us]")
 
 
 def parse_x_landing(records: Iterable[dict], window: RunWindow) -> Parsed:
@@ -95,7 +74,7 @@ def parse_x_landing(records: Iterable[dict], window: RunWindow) -> Parsed:
     for record in records:
         if record["status"] != 200:
             continue
-        body = _json(record["body"])
+        body = parse_json(record["body"])
         if not isinstance(body, dict):
             continue
         answers += 1
@@ -196,9 +175,9 @@ def parse_x_landing(records: Iterable[dict], window: RunWindow) -> Parsed:
     issues = drift + [issue for name, issue in lookup_issues.items() if name not in found]
     # object dtype keeps each value as received, so one odd value cannot retype a column.
     snapshot_frame = pd.DataFrame(snapshots, columns=SNAPSHOT_COLUMNS, dtype=object)
-    _integers(snapshot_frame, ["followers_count", "following_count", "post_count", "listed_count"])
+    counts(snapshot_frame, ["followers_count", "following_count", "post_count", "listed_count"])
     _texts(snapshot_frame, ["platform_user_id", "profile_location"])
-    snapshot_frame["created_at"] = _timestamps(snapshot_frame["created_at"])
+    snapshot_frame["created_at"] = utc_timestamps(snapshot_frame["created_at"])
     snapshot_frame["snapshot_date"] = pd.to_datetime(snapshot_frame["snapshot_date"]).dt.date
 
     post_frame = pd.DataFrame(
@@ -206,11 +185,11 @@ def parse_x_landing(records: Iterable[dict], window: RunWindow) -> Parsed:
         columns=[c for c in POST_COLUMNS if c not in ("published_on", "engagement")],
         dtype=object,
     )
-    _integers(post_frame, ["likes", "replies", "reposts", "quotes", "bookmarks", "impressions"])
+    counts(post_frame, ["likes", "replies", "reposts", "quotes", "bookmarks", "impressions"])
     post_frame["post_id"] = post_frame["post_id"].map(
         lambda v: v if isinstance(v, str) and v.isdigit() else None
     )
-    post_frame["published_at"] = _timestamps(post_frame["published_at"])
+    post_frame["published_at"] = utc_timestamps(post_frame["published_at"])
     post_frame["published_on"] = post_frame["published_at"].dt.date
     post_frame["engagement"] = (
         post_frame["likes"] + post_frame["replies"] + post_frame["reposts"] + post_frame["quotes"]
