@@ -35,21 +35,56 @@ snapshots as (
 
 ),
 
-sampled_follower_places as (
+located_followers as (
+
+    -- One row per sampled follower (weight 1) or per city of a breakdown (weight = its
+    -- followers; the unknown remainder has an empty key), so both are matched once below.
+    select
+        account_key,
+        sample_date,
+        'location_sample' as source,
+        position as entry,
+        location_key,
+        cast(1 as bigint) as followers
+
+    from follower_samples
+
+    union all
 
     select
-        follower_samples.account_key,
-        follower_samples.sample_date,
-        follower_samples.position,
-        follower_samples.location_key,
+        account_key,
+        snapshot_date as sample_date,
+        source,
+        cast(
+            row_number() over (
+                partition by account_key, snapshot_date, source
+                order by place_key, followers
+            ) as integer
+        ) as entry,
+        place_key as location_key,
+        followers
+
+    from follower_breakdowns
+
+),
+
+matched_followers as (
+
+    select
+        located_followers.account_key,
+        located_followers.sample_date,
+        located_followers.source,
+        located_followers.entry,
+        located_followers.location_key,
+        located_followers.followers,
         -- Whole-word phrase match on normalised keys: 'kings lynn' is in 'kings lynn uk'
         -- but 'cromer' is not in 'cromerty'.
         count(area_places.place_key) as area_places_named
 
-    from follower_samples
+    from located_followers
 
     inner join accounts
-        on accounts.account_key = follower_samples.account_key
+        on accounts.account_key = located_followers.account_key
 
     left join area_places
         on
@@ -57,14 +92,16 @@ sampled_follower_places as (
             and area_places.place_key <> ''
             and position(
                 ' ' || area_places.place_key || ' '
-                in ' ' || follower_samples.location_key || ' '
+                in ' ' || located_followers.location_key || ' '
             ) > 0
 
     group by
-        follower_samples.account_key,
-        follower_samples.sample_date,
-        follower_samples.position,
-        follower_samples.location_key
+        located_followers.account_key,
+        located_followers.sample_date,
+        located_followers.source,
+        located_followers.entry,
+        located_followers.location_key,
+        located_followers.followers
 
 ),
 
@@ -73,84 +110,15 @@ classified_followers as (
     select
         account_key,
         sample_date,
+        source,
+        followers,
         case
             when location_key = '' then 'unknown'
             when area_places_named > 0 then 'in_area'
             else 'outside'
         end as location_class
 
-    from sampled_follower_places
-
-),
-
-sample_counts as (
-
-    select
-        account_key,
-        sample_date,
-        count(*) as sample_size,
-        count(case when location_class = 'in_area' then 1 end) as in_area,
-        count(case when location_class = 'outside' then 1 end) as outside,
-        count(case when location_class = 'unknown' then 1 end) as unknown
-
-    from classified_followers
-
-    group by account_key, sample_date
-
-),
-
-breakdown_places as (
-
-    select
-        follower_breakdowns.account_key,
-        follower_breakdowns.snapshot_date,
-        follower_breakdowns.source,
-        follower_breakdowns.place_key,
-        follower_breakdowns.followers,
-        count(area_places.place_key) as area_places_named
-
-    from follower_breakdowns
-
-    inner join accounts
-        on accounts.account_key = follower_breakdowns.account_key
-
-    left join area_places
-        on
-            area_places.area = accounts.area
-            and area_places.place_key <> ''
-            and position(
-                ' ' || area_places.place_key || ' '
-                in ' ' || follower_breakdowns.place_key || ' '
-            ) > 0
-
-    group by
-        follower_breakdowns.account_key,
-        follower_breakdowns.snapshot_date,
-        follower_breakdowns.source,
-        follower_breakdowns.place,
-        follower_breakdowns.place_key,
-        follower_breakdowns.followers
-
-),
-
-breakdown_counts as (
-
-    select
-        account_key,
-        snapshot_date as sample_date,
-        source,
-        cast(sum(followers) as bigint) as sample_size,
-        cast(sum(case when area_places_named > 0 then followers else 0 end) as bigint)
-            as in_area,
-        cast(
-            sum(case when place_key <> '' and area_places_named = 0 then followers else 0 end)
-            as bigint
-        ) as outside,
-        cast(sum(case when place_key = '' then followers else 0 end) as bigint) as unknown
-
-    from breakdown_places
-
-    group by account_key, snapshot_date, source
+    from matched_followers
 
 ),
 
@@ -159,26 +127,18 @@ located_counts as (
     select
         account_key,
         sample_date,
-        'location_sample' as source,
-        cast(sample_size as bigint) as sample_size,
-        cast(in_area as bigint) as in_area,
-        cast(outside as bigint) as outside,
-        cast(unknown as bigint) as unknown
-
-    from sample_counts
-
-    union all
-
-    select
-        account_key,
-        sample_date,
         source,
-        sample_size,
-        in_area,
-        outside,
-        unknown
+        cast(sum(followers) as bigint) as sample_size,
+        cast(sum(case when location_class = 'in_area' then followers else 0 end) as bigint)
+            as in_area,
+        cast(sum(case when location_class = 'outside' then followers else 0 end) as bigint)
+            as outside,
+        cast(sum(case when location_class = 'unknown' then followers else 0 end) as bigint)
+            as unknown
 
-    from breakdown_counts
+    from classified_followers
+
+    group by account_key, sample_date, source
 
 ),
 
