@@ -46,7 +46,7 @@ def test_future_post_is_quarantined():
         "post", posts_frame(post(created_at="2026-05-01T00:00:00Z")), WINDOW.end
     )
     assert outcome.rejected["expectation"].tolist() == [
-        "expect_column_values_to_be_between(published_at)"
+        "expect_column_values_to_be_within_bounds(published_at)"
     ]
 
 
@@ -71,5 +71,12 @@ def test_quarantined_row_keeps_the_record_as_received():
 def test_every_expectation_reports_counts():
     outcome = validate_frame("post", posts_frame(post(), post("3", like_count=-1)), WINDOW.end)
     failed = {r["expectation"]: r["unexpected_count"] for r in outcome.results if not r["success"]}
-    assert failed == {"expect_column_values_to_be_between(likes)": 1}
+    assert failed == {"expect_column_values_to_be_within_bounds(likes)": 1}
     assert all(r["element_count"] == 2 for r in outcome.results)
+
+
+def test_post_without_bookmark_and_impression_counts_is_accepted():
+    # Both are non-negative checks without a not-null check: a missing count is not negative.
+    outcome = validate_frame("post", posts_frame(post()), WINDOW.end)
+    assert outcome.accepted["bookmarks"].isna().all()
+    assert outcome.rejected.empty

@@ -150,7 +150,7 @@ def _unexpected(frame: pd.DataFrame, config) -> np.ndarray:
         return frame[kwargs["column"]].isna().to_numpy()
     if kind.startswith("expect_column_values_to_be_") and (
         "min_value" in kwargs or "max_value" in kwargs
-    ):  # expect_column_values_to_be_between, or a vectorised twin of it
+    ):  # expect_column_values_to_be_within_bounds (or GX's between, its row-by-row twin)
         values = frame[kwargs["column"]]
         present = values.notna().to_numpy()
         ok = np.ones(len(frame), dtype=bool)

@@ -11,6 +11,8 @@ from datetime import datetime
 
 import great_expectations.expectations as gxe
 
+from socialmetrics.validation.expectations import ExpectColumnValuesToBeWithinBounds
+
 
 @dataclass(frozen=True)
 class Check:
@@ -36,7 +38,7 @@ def _not_null(column: str, what: str) -> Check:
 
 def _non_negative(column: str) -> Check:
     return Check(
-        gxe.ExpectColumnValuesToBeBetween(column=column, min_value=0),
+        ExpectColumnValuesToBeWithinBounds(column=column, min_value=0),
         f"{column}: a count cannot be negative",
     )
 
@@ -67,7 +69,7 @@ def suite_for(entity: str, window_end: datetime) -> list[Check]:
             *(_not_null(c, f"{c} (an integer)") for c in counts),
             *(_non_negative(c) for c in (*counts, "bookmarks", "impressions")),
             Check(
-                gxe.ExpectColumnValuesToBeBetween(
+                ExpectColumnValuesToBeWithinBounds(
                     column="published_at", max_value=window_end, strict_max=True
                 ),
                 f"published_at: a post dated after the run's window ({window_end:%Y-%m-%d %H:%M}) "
