@@ -22,7 +22,7 @@ def answer(endpoint, body, status=200):
     return ResponseRecord("x", endpoint, {"max_results": "100"}, datetime.now(UTC), status, body)
 
 
-def landed_batch(folder, posts):
+def landed_batch(folder, posts, location="Shireton"):
     """A landing file with a lookup (one user found, one not) and one timeline page."""
     path = folder / "x-00.jsonl"
     with LandingWriter(path) as landing:
@@ -36,7 +36,7 @@ def landed_batch(folder, posts):
                     "id": "11",
                     "username": "ShirePolice",
                     "name": "Shire Police 🚓",
-                    "location": "Shireton",
+                    "location": location,
                     "public_metrics": {
                         "followers_count": 5000,
                         "following_count": 10,
@@ -80,8 +80,8 @@ def post(post_id, likes=1, created_at="2026-03-31T10:00:00Z"):
     }
 
 
-def load_once(warehouse, small_registry, tmp_path, posts):
-    summary = validate_batch(landed_batch(tmp_path, posts), WINDOW)
+def load_once(warehouse, small_registry, tmp_path, posts, location="Shireton"):
+    summary = validate_batch(landed_batch(tmp_path, posts, location), WINDOW)
     registry = load_registry(small_registry)
     return load_run(warehouse, WINDOW, registry, Settings(), [summary])
 
@@ -123,6 +123,19 @@ def test_partial_errors_are_recorded_not_fatal(warehouse, small_registry, tmp_pa
     load_once(warehouse, small_registry, tmp_path, [post("1")])
     assert scalar(warehouse, "select account_ref from ops.extract_issue") == "PCRobert"
     assert scalar(warehouse, "select count(*) from core.account_snapshot") == 1
+
+
+def test_accounts_without_a_profile_location_are_loaded(warehouse, small_registry, tmp_path):
+    # Every snapshot of the batch lacks the location: the Parquet column has no type at all.
+    load_once(warehouse, small_registry, tmp_path, [post("1")], location=None)
+    assert scalar(warehouse, "select count(*) from core.account_snapshot") == 1
+    with warehouse.connect() as conn:
+        users = conn.execute(
+            sa.text(
+                "select account_key, profile_location, history_loaded_on from core.platform_user"
+            )
+        ).all()
+    assert [tuple(u) for u in users] == [("x:shirepolice", None, WINDOW.day)]
 
 
 def test_loading_the_same_run_twice_changes_nothing_in_core(warehouse, small_registry, tmp_path):

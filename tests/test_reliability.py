@@ -130,20 +130,20 @@ def test_a_load_killed_midway_leaves_the_warehouse_as_it_was_and_a_retry_complet
         for batch in pipeline.plan(window)
     ]
     # The child process kills itself with SIGKILL right after the load has written the
-    # staging posts: raw, registry and staging rows are then written but not committed.
+    # posts into core: raw, registry and core rows are then written but not committed.
     (tmp_path / "validated.json").write_text(json.dumps(validated))
     script = (
         "import json, os, signal\n"
         "import socialmetrics.load as load\n"
         "from socialmetrics import pipeline\n"
         "from socialmetrics.window import RunWindow\n"
-        "append = load.append_dataframe\n"
-        "def append_then_die(conn, table, frame):\n"
-        "    written = append(conn, table, frame)\n"
-        "    if table == 'staging.post':\n"
+        "merge = load.merge_rows\n"
+        "def merge_then_die(conn, target, rows):\n"
+        "    written = merge(conn, target, rows)\n"
+        "    if target.table == 'core.post' and written:\n"
         "        os.kill(os.getpid(), signal.SIGKILL)\n"
         "    return written\n"
-        "load.append_dataframe = append_then_die\n"
+        "load.merge_rows = merge_then_die\n"
         f"window = RunWindow.from_dict({window.to_dict()!r})\n"
         f"pipeline.load(json.load(open({str(tmp_path / 'validated.json')!r})), window)\n"
     )

@@ -1,111 +1,106 @@
-"""Load one run into the warehouse: raw, staging, quarantine, core and ops, atomically.
+"""Load one run into the warehouse: raw, quarantine, core and ops, atomically.
 
 Everything a run writes goes in one transaction, so a load killed half-way leaves the
-warehouse as it was, and a rerun replaces the run's raw/staging/quarantine/ops rows and
-upserts core to the same values: running a day again changes nothing in core or marts.
+warehouse as it was. A rerun replaces the run's raw, quarantine and ops rows and writes the
+same core rows again, which changes nothing: running a day again leaves core and marts as
+they were. The run's typed rows are the validated Parquet files of its batches (the
+"staging" of SPEC §3); they go straight into core through ``warehouse.merge``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from socialmetrics.landing import read_landing
 from socialmetrics.registry import ACCOUNT_COLUMNS, Registry
 from socialmetrics.settings import Settings
-from socialmetrics.staging import ENTITIES
+from socialmetrics.staging.meta import FOLLOWER_BREAKDOWN_COLUMNS, INSIGHT_COLUMNS
+from socialmetrics.staging.x import FOLLOWER_COLUMNS, POST_COLUMNS
 from socialmetrics.warehouse.bulk import append_dataframe
+from socialmetrics.warehouse.merge import MergeTarget, merge_rows
 from socialmetrics.window import RunWindow
 
 log = logging.getLogger(__name__)
 
-_UPSERTS = {
-    "platform_user": """
-        insert into core.platform_user
-            (account_key, platform_user_id, created_at, profile_location, history_loaded_on)
-        select s.account_key, s.platform_user_id, s.created_at, s.profile_location,
-               s.snapshot_date
-        from staging.account_snapshot as s
-        -- A run over several days has several snapshots of an account: the latest speaks.
-        inner join (
-            select account_key, max(snapshot_date) as snapshot_date
-            from staging.account_snapshot where run_id = :run_id group by account_key
-        ) as latest
-            on latest.account_key = s.account_key and latest.snapshot_date = s.snapshot_date
-        where s.run_id = :run_id
-        on conflict (account_key) do update set
-            platform_user_id = excluded.platform_user_id,
-            created_at = excluded.created_at,
-            profile_location = excluded.profile_location
-    """,
-    "account_snapshot": """
-        insert into core.account_snapshot
-            (account_key, snapshot_date, followers_count, following_count, post_count,
-             listed_count)
-        select account_key, snapshot_date, followers_count, following_count, post_count,
-               listed_count
-        from staging.account_snapshot where run_id = :run_id
-        on conflict (account_key, snapshot_date) do update set
-            followers_count = excluded.followers_count,
-            following_count = excluded.following_count,
-            post_count = excluded.post_count,
-            listed_count = excluded.listed_count
-    """,
-    "insight_daily": """
-        insert into core.insight_daily (account_key, metric, period, day, value)
-        select account_key, metric, period, day, value
-        from staging.insight_daily where run_id = :run_id
-        on conflict (account_key, metric, period, day) do update set value = excluded.value
-    """,
-    "post": """
-        insert into core.post
-            (account_key, post_id, published_at, published_on, likes, replies, reposts, quotes,
-             bookmarks, impressions, engagement)
-        select account_key, post_id, published_at, published_on, likes, replies, reposts, quotes,
-               bookmarks, impressions, engagement
-        from staging.post where run_id = :run_id
-        on conflict (account_key, post_id) do update set
-            published_at = excluded.published_at,
-            published_on = excluded.published_on,
-            likes = excluded.likes,
-            replies = excluded.replies,
-            reposts = excluded.reposts,
-            quotes = excluded.quotes,
-            bookmarks = excluded.bookmarks,
-            impressions = excluded.impressions,
-            engagement = excluded.engagement
-    """,
-}
+
+def _stored(staged_columns: list[str]) -> tuple[str, ...]:
+    """The columns of a staging entity that core keeps: all but the record as received."""
+    return tuple(c for c in staged_columns if c != "_record")
 
 
-_SNAPSHOT_SETS = {
-    "follower_sample": "account_key, sample_date, position, location, location_key",
-    "follower_breakdown": "account_key, snapshot_date, place, place_key, followers, source",
-}
-
-
-def _replace_day_sets(conn: Connection, table: str, columns: str, run: dict) -> None:
-    day = "sample_date" if table == "follower_sample" else "snapshot_date"
-    conn.execute(
-        sa.text(
-            f"delete from core.{table} where exists (select 1 from staging.{table} s "
-            f"where s.run_id = :run_id and s.account_key = core.{table}.account_key "
-            f"and s.{day} = core.{table}.{day})"
+# How each entity's validated rows go into core (see warehouse/merge.py). Account snapshots
+# keep the per-day counts; the account's own attributes go to platform_user.
+CORE_TARGETS = {
+    "account_snapshot": MergeTarget(
+        "core.account_snapshot",
+        (
+            "account_key",
+            "snapshot_date",
+            "followers_count",
+            "following_count",
+            "post_count",
+            "listed_count",
         ),
-        run,
-    )
-    conn.execute(
-        sa.text(
-            f"insert into core.{table} ({columns}) select {columns} "
-            f"from staging.{table} where run_id = :run_id"
-        ),
-        run,
-    )
+        key=("account_key", "snapshot_date"),
+        range_column="snapshot_date",
+    ),
+    "post": MergeTarget(
+        "core.post",
+        _stored(POST_COLUMNS),
+        key=("account_key", "post_id"),
+    ),
+    "insight_daily": MergeTarget(
+        "core.insight_daily",
+        _stored(INSIGHT_COLUMNS),
+        key=("account_key", "metric", "period", "day"),
+        range_column="day",
+    ),
+    # Samples and breakdowns are replaced whole for their day: a rerun may have seen a
+    # different page of followers or a different set of top cities.
+    "follower_sample": MergeTarget(
+        "core.follower_sample",
+        _stored(FOLLOWER_COLUMNS),
+        key=("account_key", "sample_date"),
+        mode="replace",
+        range_column="sample_date",
+    ),
+    "follower_breakdown": MergeTarget(
+        "core.follower_breakdown",
+        _stored(FOLLOWER_BREAKDOWN_COLUMNS),
+        key=("account_key", "snapshot_date"),
+        mode="replace",
+        range_column="snapshot_date",
+    ),
+}
+PLATFORM_USER = MergeTarget(
+    "core.platform_user",
+    ("account_key", "platform_user_id", "created_at", "profile_location", "history_loaded_on"),
+    key=("account_key",),
+    # The day an account's history was first loaded stays the first day.
+    update=("platform_user_id", "created_at", "profile_location"),
+)
+RAW_COLUMNS = [
+    "run_id",
+    "batch",
+    "seq",
+    "platform",
+    "endpoint",
+    "request_params",
+    "fetched_at",
+    "http_status",
+    "body",
+]
+RAW_CHUNK_ANSWERS = 5_000
 
 
 def _replace(conn: Connection, table: str, frame: pd.DataFrame, where: str = "", **params) -> int:
@@ -126,47 +121,55 @@ def load_registry_tables(conn: Connection, registry: Registry, settings: Setting
     _replace(conn, "core.dormancy_threshold", thresholds)
 
 
-def _raw_frame(window: RunWindow, batches: list[dict]) -> pd.DataFrame:
+def _raw_chunks(window: RunWindow, batch: dict) -> Iterator[pd.DataFrame]:
+    """A batch's landed answers as raw.api_response rows, a few thousand at a time: the
+    landing of a national run does not fit in memory as one frame."""
     rows = []
-    for batch in batches:
-        for record in read_landing(Path(batch["landing_file"])):
-            rows.append(
-                {
-                    "run_id": window.run_id,
-                    "batch": batch["batch"],
-                    "seq": record["seq"],
-                    "platform": record["platform"],
-                    "endpoint": record["endpoint"],
-                    "request_params": json.dumps(record["params"], sort_keys=True),
-                    "fetched_at": record["fetched_at"],
-                    "http_status": record["status"],
-                    "body": record["body"],
-                }
-            )
-    frame = pd.DataFrame(
-        rows,
-        columns=[
-            "run_id",
-            "batch",
-            "seq",
-            "platform",
-            "endpoint",
-            "request_params",
-            "fetched_at",
-            "http_status",
-            "body",
-        ],
-    )
+    for record in read_landing(Path(batch["landing_file"])):
+        rows.append(
+            {
+                "run_id": window.run_id,
+                "batch": batch["batch"],
+                "seq": record["seq"],
+                "platform": record["platform"],
+                "endpoint": record["endpoint"],
+                "request_params": json.dumps(record["params"], sort_keys=True),
+                "fetched_at": record["fetched_at"],
+                "http_status": record["status"],
+                "body": record["body"],
+            }
+        )
+        if len(rows) == RAW_CHUNK_ANSWERS:
+            yield _raw_frame(rows)
+            rows = []
+    if rows:
+        yield _raw_frame(rows)
+
+
+def _raw_frame(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=RAW_COLUMNS)
     fetched = pd.to_datetime(frame["fetched_at"], utc=True, format="ISO8601")
     frame["fetched_at"] = fetched.dt.tz_convert(None).astype("datetime64[us]")
-    frame["seq"] = frame["seq"].astype("int32")
-    frame["http_status"] = frame["http_status"].astype("int32")
     return frame
 
 
-def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    frames = [frame for frame in frames if not frame.empty]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+def _latest_platform_users(snapshots: pa.Table) -> pa.Table:
+    """One row per account from its latest snapshot: a run over several days has several."""
+    keys = pa.table(
+        {
+            "account_key": snapshots["account_key"],
+            "snapshot_date": snapshots["snapshot_date"],
+            "row": pa.array(range(snapshots.num_rows), pa.int64()),
+        }
+    )
+    latest = keys.group_by("account_key").aggregate([("snapshot_date", "max")])
+    latest = latest.rename_columns(["account_key", "snapshot_date"])
+    # Joined on the keys alone: a column that is null throughout has no type to join on.
+    rows = keys.join(latest, ["account_key", "snapshot_date"], join_type="inner")["row"]
+    users = snapshots.take(rows.take(pc.sort_indices(rows)))
+    return users.rename_columns(
+        ["history_loaded_on" if c == "snapshot_date" else c for c in users.column_names]
+    )
 
 
 def load_run(
@@ -179,7 +182,10 @@ def load_run(
 ) -> dict[str, dict[str, int]]:
     """Load a run's validated batches (``validate_batch`` summaries) in one transaction.
 
-    Returns the row counts per entity and stage that were written to ``ops.stage_count``.
+    Writes the run's raw answers and quarantined rows (replacing the run's earlier ones), the
+    registry tables, each batch's validated rows into core (``merge_rows``: loading the same
+    rows again changes nothing) and the run's ``ops`` rows. Returns the row counts per entity
+    and stage that were written to ``ops.stage_count``.
     """
     run = {"run_id": window.run_id}
     counts: dict[str, dict[str, int]] = {}
@@ -189,38 +195,36 @@ def load_run(
             for stage, value in stages.items():
                 total[stage] += value
     with engine.begin() as conn:
-        raw = _raw_frame(window, batches)
-        _replace(conn, "raw.api_response", raw, "run_id = :run_id", **run)
+        conn.execute(sa.text("delete from raw.api_response where run_id = :run_id"), run)
+        landed = 0
+        for batch in batches:
+            for chunk in _raw_chunks(window, batch):
+                landed += append_dataframe(conn, "raw.api_response", chunk)
         load_registry_tables(conn, registry, settings)
-        for entity in ENTITIES:
-            frame = _concat(
-                [pd.read_parquet(b["files"][entity]) for b in batches if entity in b["files"]]
-            )
-            if not frame.empty:
-                frame.insert(0, "run_id", window.run_id)
-            _replace(conn, f"staging.{entity}", frame, "run_id = :run_id", **run)
-        rejected = _concat([pd.read_parquet(batch["rejected"]) for batch in batches])
-        if not rejected.empty:
+        for batch in batches:
+            for entity, path in batch["files"].items():
+                rows = pq.read_table(path)
+                if rows.num_rows == 0:
+                    continue
+                if entity == "account_snapshot":
+                    merge_rows(conn, PLATFORM_USER, _latest_platform_users(rows))
+                merge_rows(conn, CORE_TARGETS[entity], rows)
+        conn.execute(sa.text("delete from quarantine.rejected_row where run_id = :run_id"), run)
+        for batch in batches:
+            rejected = pd.read_parquet(batch["rejected"])
             rejected.insert(0, "run_id", window.run_id)
-        _replace(conn, "quarantine.rejected_row", rejected, "run_id = :run_id", **run)
-
-        for statement in _UPSERTS.values():
-            conn.execute(sa.text(statement), run)
-        # Samples and breakdowns are replaced whole for their day: a rerun may have seen a
-        # different page of followers or a different set of top cities.
-        for table, columns in _SNAPSHOT_SETS.items():
-            _replace_day_sets(conn, table, columns, run)
+            append_dataframe(conn, "quarantine.rejected_row", rejected)
         conn.execute(
             sa.text("insert into core.loaded_day (day) values (:day) on conflict do nothing"),
             {"day": window.day},
         )
-        _record_ops(conn, window, batches, counts, raw, dag_id)
+        _record_ops(conn, window, batches, counts, landed, dag_id)
     for entity, stages in counts.items():
         log.info("%s: %s", entity, ", ".join(f"{k} {v}" for k, v in stages.items()))
     return counts
 
 
-def _record_ops(conn, window, batches, counts, raw, dag_id) -> None:
+def _record_ops(conn, window, batches, counts, landed, dag_id) -> None:
     run = {"run_id": window.run_id}
     conn.execute(sa.text("delete from ops.pipeline_run where run_id = :run_id"), run)
     conn.execute(
@@ -236,7 +240,7 @@ def _record_ops(conn, window, batches, counts, raw, dag_id) -> None:
         for entity, stages in counts.items()
         for stage, value in stages.items()
     ]
-    stage_rows.append({"entity": "api_answer", "stage": "landed", "row_count": len(raw)})
+    stage_rows.append({"entity": "api_answer", "stage": "landed", "row_count": landed})
     stage_frame = pd.DataFrame(stage_rows)
     stage_frame.insert(0, "run_id", window.run_id)
     _replace(conn, "ops.stage_count", stage_frame, "run_id = :run_id", **run)

@@ -70,7 +70,7 @@ class Scale:
 
 SCALES: dict[str, Scale] = {
     "small": Scale("small", 60, 30, 2.0, 100_000, dag_parse_repeats=5, repeats=3),
-    "national": Scale("national", 6000, 365, 2.0, 1_000_000, dag_parse_repeats=5, repeats=1),
+    "national": Scale("national", 6000, 365, 2.0, 1_000_000, dag_parse_repeats=5, repeats=3),
 }
 
 

@@ -3,23 +3,25 @@ against ``pandas.DataFrame.to_sql``, on the same account-day rows, in the same r
 
 *Our load* is ``load_run`` itself, given one validated batch whose account_snapshot Parquet
 holds the rows (the other entities, the landing and the quarantine empty; a 60-account
-registry): in one transaction it replaces the run's rows of ``staging.account_snapshot``
-(``append_dataframe``: Arrow -> CSV -> ``COPY``), runs the upserts (``insert ... on conflict
-do update`` into ``core.platform_user`` and ``core.account_snapshot``) and writes ``ops``.
-Where its time goes is measured in a separate round through the same pieces
-(``_replace`` into staging, then the ``account_snapshot`` statement of ``_UPSERTS``).
+registry): in one transaction it writes the registry tables, the accounts' latest
+attributes into ``core.platform_user`` and the account-days into ``core.account_snapshot``
+(``merge_rows``: straight in with a binary ``COPY`` when none of the keys can be there yet,
+else through ``staging`` with an upsert), then ``ops``. The first load is the daily case;
+the rerun of the same run, where every row is already there, is in the detail.
 
-*Plain COPY*: the same DataFrame rendered to CSV with pyarrow (the fastest renderer at hand)
-and sent with one ``COPY ... FROM STDIN`` into an empty table with the staging columns and
-no index, in one transaction. Rendering and ``COPY`` are timed apart; the ratio uses both,
-as our load starts from the same rows in memory (it reads them from Parquet: counted).
+*Plain COPY*: the same rows, as the load receives them (the validated columns), sent with
+one binary ``COPY ... FROM STDIN`` (encoded by pgpq) into an empty table with those columns
+and the key ``core.account_snapshot`` has, in one transaction: what it costs at least to put
+these rows into a table that can tell whether a row is there already, which an idempotent
+load needs. Two bare baselines into a table without any index are in the detail: binary
+COPY (the physical limit) and CSV rendered by pyarrow (what a typical loader sends). The
+key's index costs most of the difference between the two COPYs into an empty table.
 
 *to_sql*: ``frame.to_sql(..., if_exists="append", index=False)`` with pandas' defaults
 (``method=None``, ``chunksize=None``) into an empty table with the same columns.
 
 Each round starts from empty tables after a ``CHECKPOINT`` (when permitted); one excluded
-warm-up of each method on a few rows comes first. The first load inserts every row (the
-daily case); the rerun of the same run, where every row conflicts, is in the detail.
+warm-up of each method on a few rows comes first.
 """
 
 from __future__ import annotations
@@ -40,11 +42,12 @@ from sqlalchemy.engine import Engine
 
 from socialmetrics.bench import Result, result
 from socialmetrics.bench.postgres import scratch_database, server_settings
-from socialmetrics.load import _UPSERTS, _replace, load_run
+from socialmetrics.load import CORE_TARGETS, load_run
 from socialmetrics.registry import load_registry
 from socialmetrics.sandbox.scenario import national_scenario
 from socialmetrics.settings import Settings
 from socialmetrics.validation.validate import REJECTED_COLUMNS
+from socialmetrics.warehouse.bulk import append_arrow
 from socialmetrics.warehouse.engine import warehouse_engine
 from socialmetrics.warehouse.migrations import apply_migrations
 from socialmetrics.window import RunWindow
@@ -54,7 +57,6 @@ WARMUP_RUN_ID = "bench__warmup"
 DAYS = 365
 FIRST_DAY = date(2025, 11, 1)
 COLUMNS = [
-    "run_id",
     "account_key",
     "snapshot_date",
     "platform_user_id",
@@ -65,13 +67,28 @@ COLUMNS = [
     "post_count",
     "listed_count",
 ]
-COPY_TABLE = "bench_copy.account_snapshot"
+COPY_TABLES = {
+    "csv": "bench_copy.account_snapshot_csv",
+    "binary": "bench_copy.account_snapshot_binary",
+    "keyed": "bench_copy.account_snapshot_keyed",
+}
+COLUMN_TYPES = {
+    "account_key": "text",
+    "snapshot_date": "date",
+    "platform_user_id": "text",
+    "created_at": "timestamp",
+    "profile_location": "text",
+    "followers_count": "bigint",
+    "following_count": "bigint",
+    "post_count": "bigint",
+    "listed_count": "bigint",
+}
 TO_SQL_SCHEMA, TO_SQL_TABLE = "bench_to_sql", "account_snapshot"
 PLACES = np.array(["Norwich", "Great Yarmouth", "King's Lynn", "Thetford, Norfolk", "UK"])
 
 
-def account_day_rows(rows: int, run_id: str = RUN_ID, days: int = DAYS, seed: int = 0):
-    """``rows`` staging.account_snapshot rows: ceil(rows / days) accounts x ``days`` days
+def account_day_rows(rows: int, days: int = DAYS, seed: int = 0) -> pd.DataFrame:
+    """``rows`` validated account_snapshot rows: ceil(rows / days) accounts x ``days`` days
     (the last account has fewer), typed as ``load_run`` reads them back from Parquet."""
     rng = np.random.default_rng(seed)
     number = np.arange(rows)
@@ -98,9 +115,7 @@ def account_day_rows(rows: int, run_id: str = RUN_ID, days: int = DAYS, seed: in
     # load_run reads the validated rows back from Parquet: give the load those very dtypes.
     buffer = io.BytesIO()
     frame.to_parquet(buffer, index=False)
-    frame = pd.read_parquet(io.BytesIO(buffer.getvalue()))
-    frame.insert(0, "run_id", run_id)
-    return frame
+    return pd.read_parquet(io.BytesIO(buffer.getvalue()))
 
 
 # -- the three ways in --------------------------------------------------------------------
@@ -109,9 +124,8 @@ def account_day_rows(rows: int, run_id: str = RUN_ID, days: int = DAYS, seed: in
 class OurLoad:
     """``load_run`` of one validated batch holding ``frame``'s rows as account snapshots."""
 
-    def __init__(self, frame: pd.DataFrame, folder: Path, registry_accounts: int = 60):
+    def __init__(self, frame: pd.DataFrame, run_id: str, folder: Path, registry_accounts: int = 60):
         self.rows = len(frame)
-        run_id = frame["run_id"].iloc[0]
         first, last = frame["snapshot_date"].min(), frame["snapshot_date"].max()
         self.window = RunWindow.of(
             run_id,
@@ -125,7 +139,7 @@ class OurLoad:
         files = folder / run_id
         files.mkdir()
         (files / "x-00.jsonl").write_text("")
-        frame.drop(columns=["run_id"]).to_parquet(files / "x-00.account_snapshot.parquet")
+        frame.to_parquet(files / "x-00.account_snapshot.parquet")
         pd.DataFrame(columns=REJECTED_COLUMNS).to_parquet(files / "x-00.rejected.parquet")
         self.batch = {
             "batch": "x-00",
@@ -157,34 +171,17 @@ class OurLoad:
         return {"seconds": seconds}
 
 
-def load_pieces(engine: Engine, frame: pd.DataFrame, run_id: str = RUN_ID) -> dict[str, float]:
-    """Where the time goes: the staging replace and the account_snapshot upsert of load.py,
-    in one transaction, timed apart."""
+def plain_copy(engine: Engine, table: str, frame: pd.DataFrame, binary: bool) -> dict[str, float]:
+    """``COPY`` every row of ``frame`` into ``table`` in one transaction: CSV rendered by
+    pyarrow, or the binary format encoded by pgpq (``warehouse.bulk.append_arrow``)."""
     started = time.perf_counter()
-    with engine.begin() as conn:
-        begun = time.perf_counter()
-        _replace(conn, "staging.account_snapshot", frame, "run_id = :run_id", run_id=run_id)
-        staged = time.perf_counter()
-        conn.execute(sa.text(_UPSERTS["account_snapshot"]), {"run_id": run_id})
-        upserted = time.perf_counter()
-    done = time.perf_counter()
-    return {
-        "seconds": done - started,
-        "staging_seconds": staged - begun,
-        "upsert_seconds": upserted - staged,
-        "commit_seconds": done - upserted,
-    }
-
-
-def plain_copy(engine: Engine, table: str, frame: pd.DataFrame) -> dict[str, float]:
-    """Render ``frame`` to CSV with pyarrow and ``COPY`` it into ``table``, one transaction."""
-    started = time.perf_counter()
+    arrow = pa.Table.from_pandas(frame, preserve_index=False)
+    if binary:
+        with engine.begin() as conn:
+            append_arrow(conn, table, arrow)
+        return {"seconds": time.perf_counter() - started}
     buffer = io.BytesIO()
-    pacsv.write_csv(
-        pa.Table.from_pandas(frame, preserve_index=False),
-        buffer,
-        write_options=pacsv.WriteOptions(include_header=False),
-    )
+    pacsv.write_csv(arrow, buffer, write_options=pacsv.WriteOptions(include_header=False))
     rendered = time.perf_counter()
     columns = ", ".join(frame.columns)
     with engine.begin() as conn:
@@ -213,8 +210,8 @@ def pandas_to_sql(engine: Engine, frame: pd.DataFrame) -> dict[str, float]:
 def _reset(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.exec_driver_sql(
-            "truncate staging.account_snapshot, core.account_snapshot, core.platform_user, "
-            f"core.loaded_day, {COPY_TABLE}, {TO_SQL_SCHEMA}.{TO_SQL_TABLE}"
+            "truncate core.account_snapshot, core.platform_user, core.loaded_day, "
+            f"{', '.join(COPY_TABLES.values())}, {TO_SQL_SCHEMA}.{TO_SQL_TABLE}"
         )
     _checkpoint(engine)
 
@@ -242,62 +239,73 @@ def _median(rounds: list[dict[str, float]]) -> dict[str, float]:
     }
 
 
+def _create_tables(engine: Engine) -> None:
+    columns = ", ".join(f"{name} {kind}" for name, kind in COLUMN_TYPES.items())
+    key = ", ".join(CORE_TARGETS["account_snapshot"].key)
+    with engine.begin() as conn:
+        for schema in ("bench_copy", TO_SQL_SCHEMA):
+            conn.exec_driver_sql(f"create schema {schema}")
+        conn.exec_driver_sql(f"create table {COPY_TABLES['csv']} ({columns})")
+        conn.exec_driver_sql(f"create table {COPY_TABLES['binary']} ({columns})")
+        conn.exec_driver_sql(
+            f"create table {COPY_TABLES['keyed']} ({columns}, primary key ({key}))"
+        )
+        conn.exec_driver_sql(f"create table {TO_SQL_SCHEMA}.{TO_SQL_TABLE} ({columns})")
+
+
 def measure_load(
     server_url: str, rows: int, repeats: int = 1, warmup_rows: int = 1000, seed: int = 0
 ) -> dict[str, Result]:
-    """Run the three loads ``repeats`` times on ``rows`` rows in a scratch database of
+    """Run the loads ``repeats`` times on ``rows`` rows in a scratch database of
     ``server_url``; returns ``load_vs_copy`` and ``to_sql_vs_load`` (medians of the rounds)."""
     frame = account_day_rows(rows, seed=seed)
-    warm = account_day_rows(min(warmup_rows, rows), WARMUP_RUN_ID, seed=seed + 1)
+    warm = account_day_rows(min(warmup_rows, rows), seed=seed + 1)
     with (
         tempfile.TemporaryDirectory(prefix="sm-bench-load-") as folder,
         scratch_database(server_url) as url,
     ):
-        ours, warm_ours = OurLoad(frame, Path(folder)), OurLoad(warm, Path(folder))
+        ours = OurLoad(frame, RUN_ID, Path(folder))
+        warm_ours = OurLoad(warm, WARMUP_RUN_ID, Path(folder))
         engine = warehouse_engine(url)
         try:
             apply_migrations(engine)
-            with engine.begin() as conn:
-                for schema in ("bench_copy", TO_SQL_SCHEMA):
-                    conn.exec_driver_sql(f"create schema {schema}")
-                conn.exec_driver_sql(f"create table {COPY_TABLE} (like staging.account_snapshot)")
-                conn.exec_driver_sql(
-                    f"create table {TO_SQL_SCHEMA}.{TO_SQL_TABLE} (like staging.account_snapshot)"
-                )
+            _create_tables(engine)
             settings = server_settings(engine)
             warmup = {
                 "rows": len(warm),
-                "copy_seconds": round(plain_copy(engine, COPY_TABLE, warm)["seconds"], 4),
+                **{
+                    f"copy_{way}_seconds": round(
+                        plain_copy(engine, table, warm, binary=way != "csv")["seconds"], 4
+                    )
+                    for way, table in COPY_TABLES.items()
+                },
                 "load_seconds": round(warm_ours(engine)["seconds"], 4),
                 "to_sql_seconds": round(pandas_to_sql(engine, warm)["seconds"], 4),
                 "excluded": True,
             }
-            copies, loads, reruns, to_sqls, pieces, checkpoints = [], [], [], [], [], []
+            rounds: dict[str, list] = {k: [] for k in (*COPY_TABLES, "load", "rerun", "to_sql")}
+            checkpoints = []
             for _ in range(repeats):
                 _reset(engine)
-                copies.append(plain_copy(engine, COPY_TABLE, frame))
+                for way, table in COPY_TABLES.items():
+                    rounds[way].append(plain_copy(engine, table, frame, binary=way != "csv"))
+                    checkpoints.append(_checkpoint(engine))
+                rounds["load"].append(ours(engine))
                 checkpoints.append(_checkpoint(engine))
-                loads.append(ours(engine))
+                rounds["rerun"].append(ours(engine))
                 checkpoints.append(_checkpoint(engine))
-                reruns.append(ours(engine))
-                checkpoints.append(_checkpoint(engine))
-                to_sqls.append(pandas_to_sql(engine, frame))
+                rounds["to_sql"].append(pandas_to_sql(engine, frame))
             counts = {
-                "copy": _count(engine, COPY_TABLE),
-                "staging": _count(engine, "staging.account_snapshot"),
+                **{f"copy_{k}": _count(engine, table) for k, table in COPY_TABLES.items()},
                 "core": _count(engine, "core.account_snapshot"),
                 "to_sql": _count(engine, f"{TO_SQL_SCHEMA}.{TO_SQL_TABLE}"),
             }
-            for _ in range(repeats):
-                _reset(engine)
-                pieces.append(load_pieces(engine, frame))
         finally:
             engine.dispose()
     if set(counts.values()) != {len(frame)}:
         raise RuntimeError(f"the loads did not all write {len(frame)} rows: {counts}")
-    copy, load, rerun, to_sql, piece = (
-        _median(x) for x in (copies, loads, reruns, to_sqls, pieces)
-    )
+    median = {way: _median(timings) for way, timings in rounds.items()}
+    load, copy = median["load"], median["keyed"]
     shape = {
         "rows": len(frame),
         "accounts": int(frame["account_key"].nunique()),
@@ -312,18 +320,21 @@ def measure_load(
             {
                 **shape,
                 "load": {**load, "how": "load_run, one batch of account snapshots"},
-                "copy": copy,
-                "copy_target": f"{COPY_TABLE}: like staging.account_snapshot, no index",
-                "load_vs_copy_without_csv_rendering": round(
-                    load["seconds"] / copy["copy_seconds"], 3
-                ),
-                "rerun": rerun,
-                "rerun_vs_copy": round(rerun["seconds"] / copy["seconds"], 3),
-                "breakdown": {
-                    **piece,
-                    "how": "separate round: _replace into staging + the account_snapshot "
-                    "upsert, timed apart (no platform_user upsert, registry or ops)",
+                "copy": {
+                    **copy,
+                    "how": "binary COPY into an empty table with the rows' columns and the "
+                    "key of core.account_snapshot",
                 },
+                "copy_without_key": {
+                    "binary": median["binary"],
+                    "csv": median["csv"],
+                    "how": "the same rows into an empty table without any index: the bare "
+                    "physical limit, and the CSV rendered by pyarrow a typical loader sends",
+                    "load_vs_binary": round(load["seconds"] / median["binary"]["seconds"], 3),
+                    "load_vs_csv": round(load["seconds"] / median["csv"]["seconds"], 3),
+                },
+                "rerun": {**median["rerun"], "how": "the same run again: every key in core"},
+                "rerun_vs_copy": round(median["rerun"]["seconds"] / copy["seconds"], 3),
                 "load_rows_per_second": round(len(frame) / load["seconds"]),
                 "copy_rows_per_second": round(len(frame) / copy["seconds"]),
                 "rows_written_each": counts,
@@ -333,13 +344,13 @@ def measure_load(
         ),
         "to_sql_vs_load": result(
             "to_sql_vs_load",
-            round(to_sql["seconds"] / load["seconds"], 3),
+            round(median["to_sql"]["seconds"] / load["seconds"], 3),
             {
                 **shape,
-                "to_sql": {**to_sql, "method": None, "chunksize": None},
+                "to_sql": {**median["to_sql"], "method": None, "chunksize": None},
                 "load": load,
-                "to_sql_rows_per_second": round(len(frame) / to_sql["seconds"]),
-                "to_sql_target": f"{TO_SQL_SCHEMA}.{TO_SQL_TABLE}: like staging.account_snapshot",
+                "to_sql_rows_per_second": round(len(frame) / median["to_sql"]["seconds"]),
+                "to_sql_target": f"{TO_SQL_SCHEMA}.{TO_SQL_TABLE}: the validated columns",
                 **common,
             },
         ),

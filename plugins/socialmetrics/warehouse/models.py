@@ -4,7 +4,7 @@ One model per ``.sql`` file; its folder is its schema (``sql/models/marts/x.sql`
 ``marts.x``). A model file holds one ``select`` (import CTEs, then CTEs named for what they
 hold, then ``select * from <last cte>``) and a description file ``x.yml`` beside it (see
 ``model_checks``). Models outside ``marts`` must be named ``int_*`` so that no model can ever
-replace a table the pipeline loads (``core.account``, ``staging.post``...).
+replace a table the pipeline loads (``core.account``, ``core.post``...).
 """
 
 from __future__ import annotations
