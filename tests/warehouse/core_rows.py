@@ -156,13 +156,21 @@ def add_consolidation(
     )
 
 
-def add_snapshot(conn: Connection, account_key: str, snapshot_date: date, followers: int) -> None:
+def add_snapshot(
+    conn: Connection,
+    account_key: str,
+    snapshot_date: date,
+    followers: int,
+    post_count: int | None = None,
+) -> None:
+    """Insert an account snapshot; ``post_count`` is the platform's count of all its posts."""
     conn.execute(
         sa.text(
-            "insert into core.account_snapshot (account_key, snapshot_date, followers_count) "
-            "values (:key, :day, :followers)"
+            "insert into core.account_snapshot "
+            "(account_key, snapshot_date, followers_count, post_count) "
+            "values (:key, :day, :followers, :posts)"
         ),
-        {"key": account_key, "day": snapshot_date, "followers": followers},
+        {"key": account_key, "day": snapshot_date, "followers": followers, "posts": post_count},
     )
 
 

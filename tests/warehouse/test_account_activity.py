@@ -209,3 +209,39 @@ def test_rows_are_dense_from_the_first_day_to_the_latest_loaded_day(warehouse):
     run_models(warehouse)
     days = list(activity_by_day(warehouse, key))
     assert days == [days_before(n) for n in range(15, -1, -1)]
+
+
+def test_x_history_beyond_reach_starts_at_the_first_reachable_post(warehouse):
+    # X serves only a user's 3,200 most recent posts: an account with more has older posts
+    # the warehouse never saw, so the days before its first loaded post are not silent ones.
+    with warehouse.begin() as conn:
+        add_loaded_days(conn, AS_OF)
+        key = add_account(conn, "prolific", opened_on=days_before(400))
+        add_post(conn, key, days_before(20))
+        add_snapshot(conn, key, AS_OF, 9000, post_count=3201)
+    run_models(warehouse)
+    days = activity_by_day(warehouse, key)
+    assert min(days) == days_before(20)
+    assert {row["status"] for row in days.values()} == {"active"}
+
+
+def test_x_history_within_reach_starts_on_the_opening_day(warehouse):
+    with warehouse.begin() as conn:
+        add_loaded_days(conn, AS_OF)
+        key = add_account(conn, "complete", opened_on=days_before(400))
+        add_post(conn, key, days_before(20))
+        add_snapshot(conn, key, AS_OF, 9000, post_count=3200)
+    run_models(warehouse)
+    days = activity_by_day(warehouse, key)
+    assert min(days) == days_before(400)
+    assert days[days_before(21)]["status"] == "dormant"
+
+
+def test_the_x_reach_limit_does_not_apply_to_other_platforms(warehouse):
+    with warehouse.begin() as conn:
+        add_loaded_days(conn, AS_OF)
+        key = add_account(conn, "page", platform="facebook", opened_on=days_before(400))
+        add_post(conn, key, days_before(20))
+        add_snapshot(conn, key, AS_OF, 9000, post_count=50_000)
+    run_models(warehouse)
+    assert min(activity_by_day(warehouse, key)) == days_before(400)

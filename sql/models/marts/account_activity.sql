@@ -52,17 +52,42 @@ first_posts as (
 
 ),
 
+-- X serves only the 3,200 most recent posts of a user: when X counts more posts for an
+-- account than that, older posts exist that the warehouse never saw.
+x_histories_out_of_reach as (
+
+    select snapshots.account_key
+
+    from snapshots
+
+    inner join accounts
+        on accounts.account_key = snapshots.account_key
+
+    where accounts.platform = 'x'
+
+    group by snapshots.account_key
+
+    having max(snapshots.post_count) > 3200
+
+),
+
 account_spans as (
 
     select
         accounts.account_key,
         accounts.opened_on,
         accounts.closed_on,
-        -- An account can have posts older than the registry's opened_on; its history starts
-        -- with whichever came first.
-        least(
-            accounts.opened_on, coalesce(first_posts.first_post_on, accounts.opened_on)
-        ) as first_day,
+        case
+            -- Days before the first post within reach are not known to be silent.
+            when x_histories_out_of_reach.account_key is not null
+                and first_posts.first_post_on is not null
+                then first_posts.first_post_on
+            -- An account can have posts older than the registry's opened_on; its history
+            -- starts with whichever came first.
+            else least(
+                accounts.opened_on, coalesce(first_posts.first_post_on, accounts.opened_on)
+            )
+        end as first_day,
         as_of.as_of_day
 
     from accounts
@@ -71,6 +96,9 @@ account_spans as (
 
     left join first_posts
         on first_posts.account_key = accounts.account_key
+
+    left join x_histories_out_of_reach
+        on x_histories_out_of_reach.account_key = accounts.account_key
 
 ),
 
