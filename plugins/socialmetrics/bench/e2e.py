@@ -116,10 +116,18 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
+def _peak_rss_gib() -> float:
+    """Peak resident memory of this process so far (ru_maxrss is KiB on Linux)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)
+
+
 @contextmanager
-def timed_steps() -> Iterator[dict[str, list[tuple[float, float]]]]:
-    """Record (start, end) of every call of the pipeline steps run_window makes."""
+def timed_steps() -> Iterator[tuple[dict[str, list[tuple[float, float]]], dict[str, float]]]:
+    """Record (start, end) of every call of the pipeline steps run_window makes, and the
+    process's peak RSS after each step's last call (the step that raised the peak is the
+    first whose figure is the final one)."""
     spans: dict[str, list[tuple[float, float]]] = {step: [] for step in STEPS}
+    peaks: dict[str, float] = {}
     originals = {step: getattr(pipeline, step) for step in STEPS}
 
     def timed(step, function):
@@ -130,13 +138,14 @@ def timed_steps() -> Iterator[dict[str, list[tuple[float, float]]]]:
                 return function(*args, **kwargs)
             finally:
                 spans[step].append((started, time.perf_counter()))
+                peaks[step] = _peak_rss_gib()
 
         return run
 
     for step, function in originals.items():
         setattr(pipeline, step, timed(step, function))
     try:
-        yield spans
+        yield spans, peaks
     finally:
         for step, function in originals.items():
             setattr(pipeline, step, function)
@@ -219,7 +228,7 @@ def measure_e2e(
                 "AIRFLOW_VAR_SOCIALMETRICS_LANDING_DIR": str(folder / "landing"),
                 "AIRFLOW_VAR_SOCIALMETRICS_OUTBOX_DIR": str(folder / "outbox"),
             }
-            with _environment(env), timed_steps() as spans:
+            with _environment(env), timed_steps() as (spans, peaks):
                 started = time.perf_counter()
                 marts = run_window(window)
                 finished = time.perf_counter()
@@ -278,10 +287,9 @@ def measure_e2e(
                 "stage_count": counts,
                 "mart_rows": marts,
                 "sandbox_requests": served,
-                # ru_maxrss is KiB on Linux; the peak of this process, earlier measurements too.
-                "peak_rss_gib": round(
-                    resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2
-                ),
+                # The peak of this process, earlier measurements of the bench run too.
+                "peak_rss_gib": _peak_rss_gib(),
+                "peak_rss_gib_after_step": peaks,
                 "landing_bytes": landing_bytes,
                 "warehouse_bytes": warehouse_bytes,
             },
