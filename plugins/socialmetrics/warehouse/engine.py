@@ -36,8 +36,15 @@ def warehouse_engine(url: str) -> Engine:
 
 
 def url_from_connection(conn) -> str:
-    """Turn an Airflow connection (duckdb or postgres type) into a SQLAlchemy URL string."""
+    """Turn an Airflow connection (duckdb or postgres type) into a SQLAlchemy URL string.
+
+    The connection's extra fields become query parameters of the URL: DuckDB settings for a
+    duckdb connection (``memory_limit``, ``threads``, ``temp_directory``...), libpq
+    parameters for a postgres one (``sslmode``, ``connect_timeout``, ``application_name``...).
+    Raises ConfigurationError naming the connection when it cannot be a warehouse.
+    """
     conn_type = (conn.conn_type or "").lower()
+    query = {key: str(value) for key, value in (conn.extra_dejson or {}).items()}
     if conn_type == "duckdb":
         path = conn.schema or conn.host
         if not path:
@@ -46,7 +53,7 @@ def url_from_connection(conn) -> str:
                 "it to duckdb:////absolute/path/warehouse.duckdb (four slashes for an absolute "
                 "path)."
             )
-        return f"duckdb:///{path}"
+        return sa.URL.create("duckdb", database=path, query=query).render_as_string()
     if conn_type in ("postgres", "postgresql"):
         url = sa.URL.create(
             "postgresql+psycopg",
@@ -55,6 +62,7 @@ def url_from_connection(conn) -> str:
             host=conn.host or None,
             port=conn.port or None,
             database=conn.schema or None,
+            query=query,
         )
         return url.render_as_string(hide_password=False)
     raise ConfigurationError(
