@@ -46,9 +46,11 @@ sandbox: $(VENV)/.installed
 	$(BIN)/python -m socialmetrics.sandbox serve --port 8765
 
 SCALE ?= small
+# e.g. BENCH_ARGS="--only load,validation" or "--duckdb memory_limit=4GB"
+BENCH_ARGS ?=
 
 bench: $(VENV)/.installed
-	$(BIN)/python -m socialmetrics.bench --scale $(SCALE) --output bench.json
+	$(BIN)/python -m socialmetrics.bench --scale $(SCALE) --output bench.json $(BENCH_ARGS)
 
 dictionary: $(VENV)/.installed
 	$(BIN)/python -m socialmetrics.warehouse.dictionary

@@ -141,7 +141,9 @@ def test_tasks_per_run_counts_mapped_tasks_once_per_batch(tmp_path):
 def test_e2e_runs_sandbox_to_marts_and_reports_each_stage(tmp_path):
     from socialmetrics.bench.e2e import STEPS, measure_e2e
 
-    entry = measure_e2e(accounts=6, days=3, workdir=tmp_path)["national_e2e_seconds"]
+    entry = measure_e2e(
+        accounts=6, days=3, workdir=tmp_path, duckdb_settings={"memory_limit": "1GB"}
+    )["national_e2e_seconds"]
     assert_result(entry)
     detail = entry["detail"]
     assert entry["value"] > 0
@@ -156,6 +158,8 @@ def test_e2e_runs_sandbox_to_marts_and_reports_each_stage(tmp_path):
     assert detail["posts"] == detail["stage_count"]["post"]["extracted"]
     assert detail["mart_rows"]["marts.account_activity"] > 0
     assert detail["sandbox_requests"]
+    assert detail["duckdb_settings"] == {"memory_limit": "1GB"}
+    assert set(detail["peak_rss_gib_after_step"]) == set(STEPS)
     assert list(tmp_path.iterdir()) == []  # the scratch folder is removed
 
 

@@ -39,7 +39,9 @@ KEYS = {
 }
 
 
-def _measure(name: str, scale: Scale, workdir: Path | None) -> dict[str, Result]:
+def _measure(
+    name: str, scale: Scale, workdir: Path | None, duckdb_settings: dict[str, str]
+) -> dict[str, Result]:
     if name == "tasks":
         from socialmetrics.bench.tasks import measure_tasks
 
@@ -61,7 +63,13 @@ def _measure(name: str, scale: Scale, workdir: Path | None) -> dict[str, Result]
     if name == "e2e":
         from socialmetrics.bench.e2e import measure_e2e
 
-        return measure_e2e(scale.accounts, scale.days, scale.posts_per_day, workdir=workdir)
+        return measure_e2e(
+            scale.accounts,
+            scale.days,
+            scale.posts_per_day,
+            workdir=workdir,
+            duckdb_settings=duckdb_settings,
+        )
     raise KeyError(name)
 
 
@@ -71,6 +79,7 @@ def run(
     only: tuple[str, ...] = MEASUREMENTS,
     workdir: Path | None = None,
     progress=print,
+    duckdb_settings: dict[str, str] | None = None,
 ) -> dict:
     """Run the measurements ``only`` at ``scale``; returns (and writes to ``output``) the
     bench.json document."""
@@ -86,7 +95,7 @@ def run(
         progress(f"bench: {name} ...")
         begun = time.perf_counter()
         try:
-            measured = _measure(name, scale, workdir)
+            measured = _measure(name, scale, workdir, duckdb_settings or {})
         except Exception as exc:  # one failed measurement must not lose the others
             error = f"{type(exc).__name__}: {exc}"
             measured = {
@@ -170,6 +179,13 @@ def main(argv: list[str] | None = None) -> int:
         help=f"comma-separated measurements among {','.join(MEASUREMENTS)} (default: all)",
     )
     parser.add_argument("--workdir", type=Path, default=None, help="scratch folder (default /tmp)")
+    parser.add_argument(
+        "--duckdb",
+        action="append",
+        default=[],
+        metavar="SETTING=VALUE",
+        help="a DuckDB setting for the end-to-end warehouse, e.g. memory_limit=4GB (repeatable)",
+    )
     args = parser.parse_args(argv)
     only = tuple(name.strip() for name in args.only.split(",") if name.strip())
     unknown = set(only) - set(MEASUREMENTS)
@@ -183,12 +199,16 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("great_expectations", "socialmetrics.validation.validate"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
 
+    settings = dict(item.split("=", 1) for item in args.duckdb if "=" in item)
+    if len(settings) != len(args.duckdb):
+        parser.error("--duckdb takes SETTING=VALUE, e.g. memory_limit=4GB")
     report = run(
         SCALES[args.scale],
         args.output,
         only,
         args.workdir,
         progress=lambda text: print(text, file=sys.stderr, flush=True),
+        duckdb_settings=settings,
     )
     print(table(report))
     print(f"\nwritten to {args.output}")

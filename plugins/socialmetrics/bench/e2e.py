@@ -204,18 +204,22 @@ def measure_e2e(
     seed: int = 42,
     workdir: Path | None = None,
     keep: bool = False,
+    duckdb_settings: dict[str, str] | None = None,
 ) -> dict[str, Result]:
     """Run the pipeline once for ``accounts`` x ``days``; returns ``national_e2e_seconds``.
 
     ``workdir`` (default: a temporary folder) holds the registry, landing, outbox and the
-    DuckDB warehouse; it is deleted afterwards unless ``keep``.
+    DuckDB warehouse; it is deleted afterwards unless ``keep``. ``duckdb_settings`` go into
+    the warehouse connection (``memory_limit``, ``threads``...), as a user would set them.
     """
     warmup_seconds = warm_imports()
     scenario = national_scenario(accounts, days, posts_per_day, seed)
     folder = Path(tempfile.mkdtemp(prefix="sm-bench-e2e-", dir=workdir))
     try:
         scenario.write_registry(folder / "registry")
-        url = f"duckdb:///{folder / 'warehouse.duckdb'}"
+        url = sa.URL.create(
+            "duckdb", database=str(folder / "warehouse.duckdb"), query=duckdb_settings or {}
+        ).render_as_string()
         start = datetime.combine(scenario.start_date, datetime.min.time())
         end = datetime.combine(scenario.end_date + timedelta(days=1), datetime.min.time())
         window = RunWindow.of(f"bench__e2e_{accounts}x{days}", start, end)
@@ -269,6 +273,7 @@ def measure_e2e(
                 "posts_per_day": posts_per_day,
                 "posts": posts,
                 "warehouse": "duckdb",
+                "duckdb_settings": duckdb_settings or "defaults",
                 "run": "one manual run over the whole history (interval_start..interval_end)",
                 "seconds_with_alerts": round(finished - started, 2),
                 "warmup_import_seconds": round(warmup_seconds, 2),
