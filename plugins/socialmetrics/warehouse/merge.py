@@ -74,10 +74,10 @@ def merge_rows(conn: Connection, target: MergeTarget, data: pa.Table) -> int:
     elif not _may_conflict(conn, target, data):
         append_arrow(conn, target.table, data)
     else:
-        conn.exec_driver_sql(f"truncate {target.staging_table}")
+        # The twin is empty here: each use ends by emptying it, in the same transaction
+        # (truncate is transactional in PostgreSQL), and a crash resets UNLOGGED tables.
         append_arrow(conn, target.staging_table, data)
         _merge_from(conn, target, target.staging_table)
-        # Nothing in staging outlives the load; truncate is transactional in PostgreSQL.
         conn.exec_driver_sql(f"truncate {target.staging_table}")
     return data.num_rows
 
