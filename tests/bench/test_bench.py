@@ -164,7 +164,7 @@ def test_e2e_runs_sandbox_to_marts_and_reports_each_stage(tmp_path):
 
 
 def test_bench_json_has_scale_machine_and_results(tmp_path, monkeypatch):
-    def fake(name, scale, workdir):
+    def fake(name, scale, workdir, duckdb_settings):
         if name == "load":
             raise RuntimeError("no PostgreSQL here")
         detail = {"posts": 42} if name == "e2e" else {}
