@@ -36,7 +36,13 @@ from typing import Any
 import pandas as pd
 
 from socialmetrics.staging.meta import FOLLOWER_BREAKDOWN_COLUMNS
-from socialmetrics.staging.x import FOLLOWER_COLUMNS, POST_COLUMNS, SNAPSHOT_COLUMNS, Parsed
+from socialmetrics.staging.x import (
+    FOLLOWER_COLUMNS,
+    RECEIVED_POST_COLUMNS,
+    SNAPSHOT_COLUMNS,
+    Parsed,
+    with_derived_post_columns,
+)
 from socialmetrics.text import place_key
 from socialmetrics.window import RunWindow
 
@@ -333,17 +339,13 @@ def parse_csv_landing(records: Iterable[dict], window: RunWindow) -> Parsed:
 
     post_frame = pd.DataFrame(
         posts,
-        columns=[c for c in POST_COLUMNS if c not in ("published_on", "engagement")],
+        columns=RECEIVED_POST_COLUMNS,
         dtype=object,
     )
     for column in ("likes", "replies", "reposts", "quotes", "bookmarks", "impressions"):
         post_frame[column] = pd.array(post_frame[column].tolist(), dtype="Int64")
     post_frame["published_at"] = pd.to_datetime(post_frame["published_at"]).astype("datetime64[us]")
-    post_frame["published_on"] = post_frame["published_at"].dt.date
-    post_frame["engagement"] = (
-        post_frame["likes"] + post_frame["replies"] + post_frame["reposts"] + post_frame["quotes"]
-    )
-    post_frame = post_frame[POST_COLUMNS]
+    post_frame = with_derived_post_columns(post_frame)
 
     follower_frame = pd.DataFrame([], columns=FOLLOWER_COLUMNS)
     follower_frame["position"] = follower_frame["position"].astype("int32")

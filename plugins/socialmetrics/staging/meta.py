@@ -26,7 +26,13 @@ from typing import Any
 import pandas as pd
 
 from socialmetrics.staging.values import count, counts, parse_json, utc_timestamps
-from socialmetrics.staging.x import FOLLOWER_COLUMNS, POST_COLUMNS, SNAPSHOT_COLUMNS, Parsed
+from socialmetrics.staging.x import (
+    FOLLOWER_COLUMNS,
+    RECEIVED_POST_COLUMNS,
+    SNAPSHOT_COLUMNS,
+    Parsed,
+    with_derived_post_columns,
+)
 from socialmetrics.text import place_key
 from socialmetrics.window import RunWindow
 
@@ -273,16 +279,10 @@ def parse_meta_landing(records: Iterable[dict], window: RunWindow) -> Parsed:
     snapshot_frame["created_at"] = utc_timestamps(snapshot_frame["created_at"])
     snapshot_frame["snapshot_date"] = pd.to_datetime(snapshot_frame["snapshot_date"]).dt.date
 
-    post_frame = pd.DataFrame(
-        posts, columns=[c for c in POST_COLUMNS if c not in ("published_on", "engagement")]
-    )
+    post_frame = pd.DataFrame(posts, columns=RECEIVED_POST_COLUMNS)
     counts(post_frame, ["likes", "replies", "reposts", "quotes", "bookmarks", "impressions"])
     post_frame["published_at"] = utc_timestamps(post_frame["published_at"])
-    post_frame["published_on"] = post_frame["published_at"].dt.date
-    post_frame["engagement"] = (
-        post_frame["likes"] + post_frame["replies"] + post_frame["reposts"] + post_frame["quotes"]
-    )
-    post_frame = post_frame[POST_COLUMNS]
+    post_frame = with_derived_post_columns(post_frame)
 
     follower_frame = pd.DataFrame([], columns=FOLLOWER_COLUMNS)
     follower_frame["position"] = follower_frame["position"].astype("int32")

@@ -39,7 +39,18 @@ POST_COLUMNS = [
     "engagement",
     "_record",
 ]
+# What a platform answers of a post; published_on and engagement are derived from it.
+RECEIVED_POST_COLUMNS = [c for c in POST_COLUMNS if c not in ("published_on", "engagement")]
 FOLLOWER_COLUMNS = ["account_key", "sample_date", "position", "location", "location_key", "_record"]
+
+
+def with_derived_post_columns(posts: pd.DataFrame) -> pd.DataFrame:
+    """Typed posts (``RECEIVED_POST_COLUMNS``) with ``published_on``, the UTC date of
+    ``published_at``, and ``engagement`` = likes + replies + reposts + quotes (SPEC §7, null
+    when one is), in ``POST_COLUMNS`` order; the same for every platform."""
+    posts["published_on"] = posts["published_at"].dt.date
+    posts["engagement"] = posts["likes"] + posts["replies"] + posts["reposts"] + posts["quotes"]
+    return posts[POST_COLUMNS]
 
 
 @dataclass
@@ -182,7 +193,7 @@ def parse_x_landing(records: Iterable[dict], window: RunWindow) -> Parsed:
 
     post_frame = pd.DataFrame(
         posts,
-        columns=[c for c in POST_COLUMNS if c not in ("published_on", "engagement")],
+        columns=RECEIVED_POST_COLUMNS,
         dtype=object,
     )
     counts(post_frame, ["likes", "replies", "reposts", "quotes", "bookmarks", "impressions"])
@@ -190,11 +201,7 @@ def parse_x_landing(records: Iterable[dict], window: RunWindow) -> Parsed:
         lambda v: v if isinstance(v, str) and v.isdigit() else None
     )
     post_frame["published_at"] = utc_timestamps(post_frame["published_at"])
-    post_frame["published_on"] = post_frame["published_at"].dt.date
-    post_frame["engagement"] = (
-        post_frame["likes"] + post_frame["replies"] + post_frame["reposts"] + post_frame["quotes"]
-    )
-    post_frame = post_frame[POST_COLUMNS]
+    post_frame = with_derived_post_columns(post_frame)
 
     follower_frame = pd.DataFrame(followers, columns=FOLLOWER_COLUMNS)
     follower_frame["position"] = follower_frame["position"].astype("int32")
