@@ -46,6 +46,7 @@ from socialmetrics.load import CORE_TARGETS, load_run
 from socialmetrics.registry import load_registry
 from socialmetrics.sandbox.scenario import national_scenario
 from socialmetrics.settings import Settings
+from socialmetrics.staging.x import SNAPSHOT_COLUMNS
 from socialmetrics.validation.validate import REJECTED_COLUMNS
 from socialmetrics.warehouse.bulk import append_arrow
 from socialmetrics.warehouse.engine import warehouse_engine
@@ -56,17 +57,8 @@ RUN_ID = "bench__load"
 WARMUP_RUN_ID = "bench__warmup"
 DAYS = 365
 FIRST_DAY = date(2025, 11, 1)
-COLUMNS = [
-    "account_key",
-    "snapshot_date",
-    "platform_user_id",
-    "created_at",
-    "profile_location",
-    "followers_count",
-    "following_count",
-    "post_count",
-    "listed_count",
-]
+# The validated account_snapshot columns, as load_run reads them from Parquet.
+COLUMNS = [c for c in SNAPSHOT_COLUMNS if c != "_record"]
 COPY_TABLES = {
     "csv": "bench_copy.account_snapshot_csv",
     "binary": "bench_copy.account_snapshot_binary",
@@ -240,7 +232,7 @@ def _median(rounds: list[dict[str, float]]) -> dict[str, float]:
 
 
 def _create_tables(engine: Engine) -> None:
-    columns = ", ".join(f"{name} {kind}" for name, kind in COLUMN_TYPES.items())
+    columns = ", ".join(f"{name} {COLUMN_TYPES[name]}" for name in COLUMNS)
     key = ", ".join(CORE_TARGETS["account_snapshot"].key)
     with engine.begin() as conn:
         for schema in ("bench_copy", TO_SQL_SCHEMA):
