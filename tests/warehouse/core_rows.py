@@ -225,3 +225,19 @@ def activity_by_day(engine: Engine, account_key: str) -> dict[date, dict]:
         key=account_key,
     )
     return {row["day"]: row for row in rows}
+
+
+def add_small_organisation(engine) -> tuple[str, str]:
+    """Two accounts of the test organisation with a few days of data, enough for every mart to
+    have rows: an active district account and a quiet officer account. Returns their keys."""
+    with engine.begin() as conn:
+        add_loaded_days(conn, days_before(1), AS_OF)
+        add_places(conn, AREA, ["Norwich"])
+        active = add_account(conn, "busy", opened_on=days_before(100))
+        quiet = add_account(conn, "quiet", opened_on=days_before(100), kind="officer")
+        add_post(conn, active, days_before(2), likes=3, replies=1)
+        add_post(conn, quiet, days_before(60), likes=1)
+        add_snapshot(conn, active, AS_OF, 120)
+        add_snapshot(conn, quiet, AS_OF, 40)
+        add_follower_sample(conn, active, AS_OF, ["Norwich", "Leeds", None])
+    return active, quiet

@@ -6,17 +6,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from core_rows import (
-    AREA,
-    AS_OF,
-    add_account,
-    add_follower_sample,
-    add_loaded_days,
-    add_places,
-    add_post,
-    add_snapshot,
-    days_before,
-)
+from core_rows import add_small_organisation
 
 from socialmetrics.paths import MODELS_DIR
 from socialmetrics.warehouse.dictionary import (
@@ -38,19 +28,6 @@ def _build_every_mart(engine) -> None:
     except ModuleNotFoundError:  # a tree without the statistical marts
         return
     build_stat_marts(engine, n_resamples=50)
-
-
-def _add_core_rows(engine) -> None:
-    with engine.begin() as conn:
-        add_loaded_days(conn, days_before(1), AS_OF)
-        add_places(conn, AREA, ["Norwich"])
-        district = add_account(conn, "district", opened_on=days_before(120))
-        officer = add_account(conn, "officer", opened_on=days_before(120), kind="officer")
-        add_post(conn, district, days_before(3), likes=4, replies=2)
-        add_post(conn, officer, days_before(45), likes=1)
-        add_snapshot(conn, district, AS_OF, 300)
-        add_snapshot(conn, officer, AS_OF, 25)
-        add_follower_sample(conn, district, AS_OF, ["Norwich", "Leeds", ""])
 
 
 def test_committed_dictionary_is_the_generator_output():
@@ -105,7 +82,7 @@ def test_check_mode_reports_an_out_of_date_file(tmp_path, capsys):
 
 
 def test_every_mart_table_and_column_carries_its_description(warehouse):
-    _add_core_rows(warehouse)
+    add_small_organisation(warehouse)
     _build_every_mart(warehouse)
     assert comment_mismatches(warehouse) == []
     comments = database_comments(warehouse)
@@ -119,7 +96,7 @@ def test_every_mart_table_and_column_carries_its_description(warehouse):
 
 
 def test_mismatches_name_the_table_and_column(warehouse):
-    _add_core_rows(warehouse)
+    add_small_organisation(warehouse)
     run_models(warehouse)
     with warehouse.begin() as conn:
         conn.exec_driver_sql("comment on column marts.dormant_accounts.as_of is 'stale'")

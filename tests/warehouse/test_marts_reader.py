@@ -12,17 +12,7 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
-from core_rows import (
-    AREA,
-    AS_OF,
-    add_account,
-    add_follower_sample,
-    add_loaded_days,
-    add_places,
-    add_post,
-    add_snapshot,
-    days_before,
-)
+from core_rows import AS_OF, add_post, add_small_organisation
 
 from socialmetrics.warehouse.engine import warehouse_engine
 from socialmetrics.warehouse.migrations import apply_migrations
@@ -34,25 +24,12 @@ INSUFFICIENT_PRIVILEGE = "42501"
 PRIVATE_SCHEMAS = ("raw", "staging", "quarantine", "core", "ops")
 
 
-def _add_core_rows(engine) -> None:
-    with engine.begin() as conn:
-        add_loaded_days(conn, days_before(1), AS_OF)
-        add_places(conn, AREA, ["Norwich"])
-        active = add_account(conn, "busy", opened_on=days_before(100))
-        quiet = add_account(conn, "quiet", opened_on=days_before(100), kind="officer")
-        add_post(conn, active, days_before(2), likes=3, replies=1)
-        add_post(conn, quiet, days_before(60), likes=1)
-        add_snapshot(conn, active, AS_OF, 120)
-        add_snapshot(conn, quiet, AS_OF, 40)
-        add_follower_sample(conn, active, AS_OF, ["Norwich", "Leeds", None])
-
-
 @pytest.fixture
 def owner(postgres_url):
     """The warehouse as the pipeline sees it: migrated, with marts built from a few rows."""
     engine = warehouse_engine(postgres_url)
     apply_migrations(engine)
-    _add_core_rows(engine)
+    add_small_organisation(engine)
     run_models(engine)
     yield engine
     engine.dispose()
