@@ -2,17 +2,21 @@
 ### Social metrics daily
 
 Tells which of the organisation's social-media accounts have gone quiet and where their
-audiences live (SPEC §1), for the run's data interval:
+audiences live, for the run's data interval:
 
 1. **prepare_warehouse** applies pending schema migrations and checks the registry files
-   (Variable `socialmetrics_registry_dir`).
+   (Variable `socialmetrics_registry_dir`): a file that cannot be used fails the run; a bad
+   row is left out, logged, and emailed once to `socialmetrics_alert_emails`.
 2. **plan** splits the registry's accounts into a fixed number of batches
    (`socialmetrics_extract_batches`): new accounts get their whole reachable history,
    known ones the interval plus the look-back window (`socialmetrics_lookback_days`).
-3. **extract** (one mapped task per batch) calls the X API through the connection `x_api`
-   and lands every answer as received.
-4. **validate** (per batch) checks the rows with Great Expectations; failing rows are
-   quarantined with their reason.
+3. **extract** (one mapped task per batch) calls the X API (connection `x_api`) or the Graph
+   API (`meta_graph_api`), or reads the CSV exports, and lands every answer as received.
+   An account the platform refuses (protected, suspended, unknown) or throttles is noted and
+   the others go on; only a refused token or a spent X budget fails the run.
+   **keep_failed_answers** copies what a failed extract received into `raw`.
+4. **validate** (per batch) parses the landing and checks the rows with Great Expectations;
+   failing rows are quarantined with their reason.
 5. **load** writes raw, staging, quarantine, core and `ops` counts in one transaction
    (connection `warehouse`).
 6. **build_marts** rebuilds the `marts` schema and runs its checks.
@@ -32,7 +36,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, get_current_context, task
+from airflow.sdk import (
+    Asset,
+    CronDataIntervalTimetable,
+    Param,
+    TriggerRule,
+    dag,
+    get_current_context,
+    task,
+)
 
 from socialmetrics import pipeline
 
@@ -42,7 +54,9 @@ MARTS = Asset("warehouse://marts")
 @dag(
     dag_id="social_metrics_daily",
     schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
-    start_date=datetime(2026, 1, 1),
+    # X opened in 2006: any day since can be run or backfilled (catchup stays off, so a new
+    # deployment starts from today, not from 2006).
+    start_date=datetime(2006, 3, 21),
     catchup=False,
     max_active_runs=1,
     default_args={
@@ -70,7 +84,7 @@ MARTS = Asset("warehouse://marts")
 def social_metrics_daily():
     @task
     def prepare_warehouse() -> dict:
-        return pipeline.prepare_warehouse()
+        return pipeline.prepare_warehouse(pipeline.window_from_context(get_current_context()))
 
     @task
     def plan(ready: dict) -> list[dict]:
@@ -79,6 +93,12 @@ def social_metrics_daily():
     @task
     def extract(batch: dict) -> dict:
         return pipeline.extract(batch, pipeline.window_from_context(get_current_context()))
+
+    @task(trigger_rule=TriggerRule.ALL_DONE)
+    def keep_failed_answers(batches: list[dict]) -> dict:
+        return pipeline.keep_failed_answers(
+            batches, pipeline.window_from_context(get_current_context())
+        )
 
     @task
     def validate(extracted: dict) -> dict:
@@ -99,6 +119,7 @@ def social_metrics_daily():
     ready = prepare_warehouse()
     batches = plan(ready)
     raw = extract.expand(batch=batches)
+    raw >> keep_failed_answers(batches)
     checked = validate.expand(extracted=raw)
     loaded = load(checked)
     marts = build_marts(loaded)

@@ -124,6 +124,17 @@ def sandbox(scenario):
 
 
 @pytest.fixture
+def sandbox_clock(sandbox):
+    """The shared sandbox's clock (SandboxClock), put back to the scenario's end afterwards.
+
+    ``sandbox_clock.run_of(day)`` makes the platforms answer as they would to the scheduled
+    run for ``day`` (just after it ends), which is the day snapshots are then dated by.
+    """
+    yield sandbox.clock
+    sandbox.clock.set(sandbox.scenario.now)
+
+
+@pytest.fixture
 def pipeline_env(monkeypatch, tmp_path):
     """Point the pipeline (connections and Variables, through the environment) at a warehouse
     and an X API; returns a function ``configure(warehouse_url, base_url, token, **vars)``."""

@@ -17,7 +17,8 @@ HEADER = (
     "closed_on,successor_ref\n"
 )
 ROW = "Org,x,OrgPolice,Org Police,force,Shire,comms@org.example,2020-01-01,,\n"
-GAZETTEER = "area,place\nShire,Shireton\n"
+OTHER_ROW = "Other Org,x,OtherPolice,Other Police,force,Elsewhere,,2021-01-01,,\n"
+GAZETTEER = "area,place\nShire,Shireton\nElsewhere,Town\n"
 CONSOLIDATIONS = "organisation,event_date,description\n"
 
 # name -> (files to write {name: text or bytes}, expected start of the one problem)
@@ -91,6 +92,26 @@ REGISTRY_CORPUS = {
         {"accounts.csv": HEADER + ROW.replace("OrgPolice,", "@OrgPolice,")},
         "accounts.csv line 2, column account_ref: write the X username without @",
     ),
+    "username with a hyphen": (
+        {"accounts.csv": HEADER + ROW.replace("OrgPolice,", "Org-Police,")},
+        "accounts.csv line 2, column account_ref: 'Org-Police' is not an X username",
+    ),
+    "username with a space": (
+        {"accounts.csv": HEADER + ROW.replace("OrgPolice,", "Org Police,")},
+        "accounts.csv line 2, column account_ref: 'Org Police' is not an X username",
+    ),
+    "username of 16 characters": (
+        {"accounts.csv": HEADER + ROW.replace("OrgPolice,", "OrgPoliceService,")},
+        "accounts.csv line 2, column account_ref: 'OrgPoliceService' is not an X username",
+    ),
+    "facebook page given by name": (
+        {"accounts.csv": HEADER + ROW.replace(",x,OrgPolice,", ",facebook,OrgPolicePage,")},
+        "accounts.csv line 2, column account_ref: 'OrgPolicePage' is not a Facebook page id",
+    ),
+    "instagram account given by handle": (
+        {"accounts.csv": HEADER + ROW.replace(",x,OrgPolice,", ",instagram,orgpolice,")},
+        "accounts.csv line 2, column account_ref: 'orgpolice' is not an Instagram user id",
+    ),
     "area missing from gazetteer": (
         {"gazetteer.csv": "area,place\nElsewhere,Town\n"},
         "accounts.csv line 2, column area: area 'Shire' has no places",
@@ -105,30 +126,56 @@ REGISTRY_CORPUS = {
     ),
     "gazetteer place without letters": (
         {"gazetteer.csv": GAZETTEER + "Shire,12345\n"},
-        "gazetteer.csv line 3, column place: '12345' has no letters",
+        "gazetteer.csv line 4, column place: '12345' has no letters",
     ),
     "accounts file missing": ({"accounts.csv": None}, "accounts.csv: file not found"),
 }
 
 
-@pytest.mark.parametrize("case", sorted(REGISTRY_CORPUS))
-def test_bad_registry_file_is_refused_naming_file_line_and_column(case, tmp_path):
-    files, expected = REGISTRY_CORPUS[case]
+# Problems with a whole file stop the run; any other problem leaves its row out.
+FILE_PROBLEMS = {
+    "accounts missing a column",
+    "gazetteer missing a column",
+    "consolidations missing a column",
+    "latin-1 encoding",
+    "utf-16 encoding",
+    "empty file",
+    "accounts file missing",
+}
+
+
+def write_registry_files(folder, files):
     contents = {
-        "accounts.csv": HEADER + ROW,
+        "accounts.csv": HEADER + ROW + OTHER_ROW,
         "gazetteer.csv": GAZETTEER,
         "consolidations.csv": CONSOLIDATIONS,
-        **files,
     }
-    for name, content in contents.items():
-        if content is None:
-            continue
-        path = tmp_path / name
-        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    for name, content in {**contents, **files}.items():
+        if content is not None:
+            data = content if isinstance(content, bytes) else content.encode()
+            (folder / name).write_bytes(data)
+
+
+@pytest.mark.parametrize("case", sorted(FILE_PROBLEMS))
+def test_unusable_registry_file_stops_the_run_naming_file_line_and_column(case, tmp_path):
+    files, expected = REGISTRY_CORPUS[case]
+    write_registry_files(tmp_path, files)
     with pytest.raises(RegistryError) as raised:
         load_registry(tmp_path, today=date(2026, 11, 25))
     assert len(raised.value.problems) == 1, raised.value.problems
     assert raised.value.problems[0].startswith(expected), raised.value.problems
+
+
+@pytest.mark.parametrize("case", sorted(set(REGISTRY_CORPUS) - FILE_PROBLEMS))
+def test_bad_registry_row_is_left_out_naming_file_line_and_column(case, tmp_path):
+    files, expected = REGISTRY_CORPUS[case]
+    if "accounts.csv" in files:
+        files = {**files, "accounts.csv": files["accounts.csv"] + OTHER_ROW}
+    write_registry_files(tmp_path, files)
+    registry = load_registry(tmp_path, today=date(2026, 11, 25))
+    (problem,) = registry.problems
+    assert str(problem).startswith(expected), problem
+    assert "x:otherpolice" in set(registry.accounts["account_key"])
 
 
 WINDOW = RunWindow.of("run", datetime(2026, 3, 31), datetime(2026, 4, 1))

@@ -16,10 +16,11 @@ from socialmetrics.validation.batch import validate_batch
 from socialmetrics.window import RunWindow
 
 WINDOW = RunWindow.of("scheduled__2026-03-31", datetime(2026, 3, 31), datetime(2026, 4, 1))
+FETCHED = datetime(2026, 4, 1, 0, 5, tzinfo=UTC)  # when the scheduled run asked X
 
 
 def answer(endpoint, body, status=200):
-    return ResponseRecord("x", endpoint, {"max_results": "100"}, datetime.now(UTC), status, body)
+    return ResponseRecord("x", endpoint, {"max_results": "100"}, FETCHED, status, body)
 
 
 def landed_batch(folder, posts, location="Shireton"):
@@ -135,7 +136,7 @@ def test_accounts_without_a_profile_location_are_loaded(warehouse, small_registr
                 "select account_key, profile_location, history_loaded_on from core.platform_user"
             )
         ).all()
-    assert [tuple(u) for u in users] == [("x:shirepolice", None, WINDOW.day)]
+    assert [tuple(u) for u in users] == [("x:shirepolice", None, FETCHED.date())]
 
 
 def test_loading_the_same_run_twice_changes_nothing_in_core(warehouse, small_registry, tmp_path):

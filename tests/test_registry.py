@@ -1,5 +1,5 @@
-"""Registry files (SPEC §5.1): the demo registry loads; every malformed file names file, line
-and column."""
+"""Registry files: the demo registry loads; a file that cannot be used stops the run naming
+file, line and column; a bad row is left out, named, and the other accounts run."""
 
 from datetime import date
 from pathlib import Path
@@ -14,6 +14,7 @@ HEADER = (
     "closed_on,successor_ref\n"
 )
 GOOD = "Org,x,OrgPolice,Org Police,force,Shire,comms@org.example,2020-01-01,,\n"
+OTHER = "Org,x,OrgDistrict,Org District,district,Shire,,2021-01-01,,\n"
 
 
 def write_registry(folder: Path, accounts: str, gazetteer: str = "area,place\nShire,Shireton\n"):
@@ -25,10 +26,18 @@ def write_registry(folder: Path, accounts: str, gazetteer: str = "area,place\nSh
 
 
 def problems_of(folder: Path) -> list[str]:
+    """The file-level problems that stop the run."""
     with pytest.raises(RegistryError) as raised:
         load_registry(folder, today=date(2026, 11, 25))
     assert str(folder) in str(raised.value)
     return raised.value.problems
+
+
+def rows_left_out(folder: Path) -> list[str]:
+    """The row problems of a registry that loads (its other accounts run)."""
+    registry = load_registry(folder, today=date(2026, 11, 25))
+    assert "x:orgdistrict" in set(registry.accounts["account_key"])
+    return [str(problem) for problem in registry.problems]
 
 
 def test_demo_registry_loads():
@@ -55,29 +64,30 @@ def test_missing_column_names_file_line_and_column(tmp_path):
     ]
 
 
-def test_bad_date_names_file_line_and_column(tmp_path):
+def test_bad_date_leaves_its_row_out_naming_file_line_and_column(tmp_path):
     bad = GOOD.replace("2020-01-01", "01/02/2020")
-    assert problems_of(write_registry(tmp_path / "r", HEADER + bad)) == [
+    assert rows_left_out(write_registry(tmp_path / "r", HEADER + bad + OTHER)) == [
         "accounts.csv line 2, column opened_on: '01/02/2020' is not a date; write it as YYYY-MM-DD"
     ]
 
 
-def test_duplicate_account_names_both_lines(tmp_path):
-    twice = HEADER + GOOD + GOOD.replace("OrgPolice", "orgpolice")
-    assert problems_of(write_registry(tmp_path / "r", twice)) == [
-        "accounts.csv line 3, column account_ref: duplicate account x/orgpolice: already on line 2"
+def test_duplicate_account_names_both_lines_and_keeps_the_first(tmp_path):
+    twice = HEADER + GOOD + GOOD.replace("OrgPolice", "orgpolice") + OTHER
+    assert rows_left_out(write_registry(tmp_path / "r", twice)) == [
+        "accounts.csv line 3, column account_ref: duplicate account x/orgpolice: already on "
+        "line 2; this line is left out"
     ]
 
 
 def test_unknown_platform_is_named(tmp_path):
     bad = GOOD.replace(",x,", ",myspace,")
-    (problem,) = problems_of(write_registry(tmp_path / "r", HEADER + bad))
+    (problem,) = rows_left_out(write_registry(tmp_path / "r", HEADER + bad + OTHER))
     assert problem.startswith("accounts.csv line 2, column platform: unknown platform 'myspace'")
 
 
 def test_future_date_is_refused(tmp_path):
     bad = GOOD.replace("2020-01-01", "2030-01-01")
-    assert problems_of(write_registry(tmp_path / "r", HEADER + bad)) == [
+    assert rows_left_out(write_registry(tmp_path / "r", HEADER + bad + OTHER)) == [
         "accounts.csv line 2, column opened_on: 2030-01-01 is in the future"
     ]
 
@@ -91,8 +101,12 @@ def test_file_not_in_utf8_names_the_line(tmp_path):
 
 
 def test_area_without_places_is_refused(tmp_path):
-    folder = write_registry(tmp_path / "r", HEADER + GOOD, "area,place\nElsewhere,Town\n")
-    assert problems_of(folder) == [
+    elsewhere = OTHER.replace(",Shire,", ",Elsewhere,")
+    folder = write_registry(
+        tmp_path / "r", HEADER + GOOD + elsewhere, "area,place\nElsewhere,Town\n"
+    )
+    registry = load_registry(folder, today=date(2026, 11, 25))
+    assert [str(problem) for problem in registry.problems] == [
         "accounts.csv line 2, column area: area 'Shire' has no places in gazetteer.csv; add "
         "at least one 'area,place' row for it"
     ]
@@ -100,7 +114,7 @@ def test_area_without_places_is_refused(tmp_path):
 
 def test_x_username_with_at_sign_is_refused(tmp_path):
     bad = GOOD.replace("OrgPolice,Org", "@OrgPolice,Org")
-    assert problems_of(write_registry(tmp_path / "r", HEADER + bad)) == [
+    assert rows_left_out(write_registry(tmp_path / "r", HEADER + bad + OTHER)) == [
         "accounts.csv line 2, column account_ref: write the X username without @: OrgPolice"
     ]
 
@@ -115,4 +129,23 @@ def test_every_problem_is_reported_at_once(tmp_path):
     rows = GOOD.replace("2020-01-01", "2020-13-01") + GOOD.replace(",x,", ",tiktok,").replace(
         "OrgPolice", "Other"
     )
-    assert len(problems_of(write_registry(tmp_path / "r", HEADER + rows))) == 2
+    assert len(rows_left_out(write_registry(tmp_path / "r", HEADER + rows + OTHER))) == 2
+
+
+def test_registry_whose_every_row_is_bad_stops_the_run_listing_each(tmp_path):
+    bad = GOOD.replace("2020-01-01", "2020-13-01")
+    assert problems_of(write_registry(tmp_path / "r", HEADER + bad)) == [
+        "accounts.csv: no usable account (every row has a problem, listed below); add one "
+        "row per account",
+        "accounts.csv line 2, column opened_on: '2020-13-01' is not a date; write it as YYYY-MM-DD",
+    ]
+
+
+def test_problem_in_one_file_does_not_hide_the_problems_of_another(tmp_path):
+    folder = write_registry(tmp_path / "r", HEADER + GOOD, "area,town\nShire,Shireton\n")
+    (folder / "consolidations.csv").write_text("organisation,description\n")
+    assert problems_of(folder) == [
+        "consolidations.csv line 1, column event_date: missing column 'event_date' in the "
+        "header row",
+        "gazetteer.csv line 1, column place: missing column 'place' in the header row",
+    ]

@@ -96,23 +96,32 @@ def test_the_same_day_three_times_gives_identical_tables(
     engine.dispose()
 
 
-def test_bad_token_fails_fast_naming_the_connection_and_changes_nothing(
+def test_bad_token_fails_fast_naming_the_connection_and_loads_nothing_but_its_answers(
     warehouse_url, scenario, scenario_registry, sandbox, pipeline_env
 ):
     engine = warehouse_engine(warehouse_url)
     pipeline_env(warehouse_url, sandbox.base_url, sandbox.token, scenario_registry)
     run_window(window_for(scenario.review_date))
-    before = table_fingerprints(engine, ALL_SCHEMAS)
+    untouched = tuple(schema for schema in ALL_SCHEMAS if schema != "raw")
+    before = table_fingerprints(engine, untouched)
     pipeline_env(warehouse_url, sandbox.base_url, "expired-token", scenario_registry)
     calls_before = sum(sandbox.requests_served.values())
+    window = window_for(scenario.review_date + timedelta(days=1))
     with pytest.raises(AirflowFailException) as failure:
-        run_window(window_for(scenario.review_date + timedelta(days=1)))
+        run_window(window)
     assert "Airflow connection 'x_api'" in str(failure.value)
     assert "HTTP 401" in str(failure.value)
     # One refused first call per non-empty batch (they run side by side: four X batches and
     # the two Meta accounts' batches), and no retry of any of them.
     assert sum(sandbox.requests_served.values()) == calls_before + 6
-    assert table_fingerprints(engine, ALL_SCHEMAS) == before
+    assert table_fingerprints(engine, untouched) == before
+    # Nothing received is lost: the refusals are in raw, under the failed run.
+    with engine.connect() as conn:
+        kept = conn.execute(
+            sa.text("select http_status from raw.api_response where run_id = :run"),
+            {"run": window.run_id},
+        ).all()
+    assert sorted(status for (status,) in kept) == [400, 400, 401, 401, 401, 401]
     engine.dispose()
 
 

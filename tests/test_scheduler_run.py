@@ -49,7 +49,13 @@ def utc_midnight(day) -> datetime:
 
 
 def test_scheduler_runs_the_daily_dag_triggered_through_the_rest_api(
-    postgres_url, warehouse_postgres_url, sandbox, scenario, scenario_registry, tmp_path
+    postgres_url,
+    warehouse_postgres_url,
+    sandbox,
+    sandbox_clock,
+    scenario,
+    scenario_registry,
+    tmp_path,
 ):
     pipeline = PipelineEnvironment(
         warehouse_url=warehouse_postgres_url,
@@ -64,6 +70,7 @@ def test_scheduler_runs_the_daily_dag_triggered_through_the_rest_api(
     port = free_port()
     env = service_environment(tmp_path / "airflow-home", postgres_url, port, pipeline)
     review_date = scenario.review_date
+    sandbox_clock.run_of(review_date)
     deadline = time.monotonic() + BUDGET_SECONDS
 
     with AirflowServices(env, port, log_dir=tmp_path / "service-logs") as services:

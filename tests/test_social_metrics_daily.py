@@ -18,7 +18,7 @@ def run_day(environment, day, log_path):
 
 
 def test_daily_run_reproduces_the_review_and_a_rerun_changes_nothing(
-    warehouse_url, sandbox, scenario, scenario_registry, tmp_path
+    warehouse_url, sandbox, sandbox_clock, scenario, scenario_registry, tmp_path
 ):
     environment = PipelineEnvironment(
         warehouse_url=warehouse_url,
@@ -28,6 +28,7 @@ def test_daily_run_reproduces_the_review_and_a_rerun_changes_nothing(
         registry_dir=scenario_registry,
         landing_dir=tmp_path / "landing",
     )
+    sandbox_clock.run_of(scenario.review_date)
     run_day(environment, scenario.review_date, tmp_path / "first.log")
     engine = warehouse_engine(warehouse_url)
     try:

@@ -24,8 +24,10 @@ def run_folder(landing_dir: Path, run_id: str) -> Path:
 class LandingWriter:
     """Appends answer records to a batch file; ``context`` is attached to each record.
 
-    The file is written under a temporary name and renamed on ``close`` so that a retried
-    extract never leaves a half-written batch behind.
+    The file is written under a temporary name and renamed on ``close``, so a batch file is
+    always a whole extract. When the extract fails, what it received is kept all the same,
+    as the batch's failed attempt (``x-00.failed-1.jsonl``, see :func:`failed_attempts`):
+    nothing received is ever lost, and the load copies those answers into ``raw`` too.
     """
 
     def __init__(self, path: Path):
@@ -62,9 +64,20 @@ class LandingWriter:
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
             self.close()
-        else:
-            self._file.close()
+            return
+        self._file.close()
+        if self.records == 0:
             self._partial.unlink(missing_ok=True)
+            return
+        attempt = len(failed_attempts(self.path)) + 1
+        os.replace(self._partial, self.path.with_name(f"{self.path.stem}.failed-{attempt}.jsonl"))
+
+
+def failed_attempts(batch_file: Path) -> list[Path]:
+    """The landings of a batch's failed extract attempts, oldest first."""
+    batch_file = Path(batch_file)
+    found = batch_file.parent.glob(f"{batch_file.stem}.failed-*.jsonl")
+    return sorted(found, key=lambda path: int(path.stem.rsplit("-", 1)[1]))
 
 
 def read_landing(path: Path) -> Iterator[dict[str, Any]]:

@@ -21,11 +21,11 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from socialmetrics.landing import read_landing
+from socialmetrics.landing import failed_attempts, read_landing
 from socialmetrics.registry import ACCOUNT_COLUMNS, Registry
 from socialmetrics.settings import Settings
+from socialmetrics.staging.frames import ACCOUNT_READ_COLUMNS, FOLLOWER_COLUMNS, POST_COLUMNS
 from socialmetrics.staging.meta import FOLLOWER_BREAKDOWN_COLUMNS, INSIGHT_COLUMNS
-from socialmetrics.staging.x import FOLLOWER_COLUMNS, POST_COLUMNS
 from socialmetrics.warehouse.bulk import append_dataframe
 from socialmetrics.warehouse.merge import MergeTarget, merge_rows
 from socialmetrics.window import RunWindow
@@ -65,6 +65,13 @@ CORE_TARGETS = {
         key=("account_key", "metric", "period", "day"),
         range_column="day",
     ),
+    # One read per account and run day: a rerun of the day says again what it could read.
+    "account_read": MergeTarget(
+        "core.account_read",
+        _stored(ACCOUNT_READ_COLUMNS),
+        key=("account_key", "run_day"),
+        range_column="run_day",
+    ),
     # Samples and breakdowns are replaced whole for their day: a rerun may have seen a
     # different page of followers or a different set of top cities.
     "follower_sample": MergeTarget(
@@ -84,10 +91,17 @@ CORE_TARGETS = {
 }
 PLATFORM_USER = MergeTarget(
     "core.platform_user",
-    ("account_key", "platform_user_id", "created_at", "profile_location", "history_loaded_on"),
+    (
+        "account_key",
+        "platform_user_id",
+        "username",
+        "created_at",
+        "profile_location",
+        "history_loaded_on",
+    ),
     key=("account_key",),
     # The day an account's history was first loaded stays the first day.
-    update=("platform_user_id", "created_at", "profile_location"),
+    update=("platform_user_id", "username", "created_at", "profile_location"),
 )
 RAW_COLUMNS = [
     "run_id",
@@ -109,7 +123,8 @@ def _replace(conn: Connection, table: str, frame: pd.DataFrame, where: str = "",
 
 
 def load_registry_tables(conn: Connection, registry: Registry, settings: Settings) -> None:
-    """Replace the registry tables of core with the registry as read this run."""
+    """Replace the registry tables of core with the registry as read this run, and the
+    settings the models read."""
     accounts = registry.accounts[["account_key", *ACCOUNT_COLUMNS]]
     _replace(conn, "core.organisation", registry.organisations)
     _replace(conn, "core.account", accounts)
@@ -119,17 +134,49 @@ def load_registry_tables(conn: Connection, registry: Registry, settings: Setting
         sorted(settings.dormancy_days.items()), columns=["kind", "dormant_after_days"]
     )
     _replace(conn, "core.dormancy_threshold", thresholds)
+    kinds = pd.DataFrame({"post_kind": list(settings.active_post_kinds)})
+    _replace(conn, "core.active_post_kind", kinds)
+    model_settings = pd.DataFrame(
+        [{"name": "stale_after_days", "value": str(settings.stale_after_days)}]
+    )
+    _replace(conn, "core.pipeline_setting", model_settings)
 
 
-def _raw_chunks(window: RunWindow, batch: dict) -> Iterator[pd.DataFrame]:
-    """A batch's landed answers as raw.api_response rows, a few thousand at a time: the
+def record_registry_problems(conn: Connection, run_id: str, registry: Registry) -> None:
+    """Replace the run's rows of ops.registry_problem with the rows left out this run."""
+    problems = pd.DataFrame(
+        [
+            {
+                "run_id": run_id,
+                "file": p.file,
+                "line": p.line,
+                "column_name": p.column,
+                "message": p.message,
+            }
+            for p in registry.problems
+        ],
+        columns=["run_id", "file", "line", "column_name", "message"],
+    )
+    _replace(conn, "ops.registry_problem", problems, "run_id = :run_id", run_id=run_id)
+
+
+def _landed_files(batch: dict) -> list[tuple[str, Path]]:
+    """(raw batch label, landing file) of a batch: its failed extract attempts, then the
+    attempt that succeeded. Every answer received is kept in raw, failed attempts too."""
+    landing = Path(batch["landing_file"])
+    failed = [(path.stem, path) for path in failed_attempts(landing)]
+    return [*failed, (batch["batch"], landing)]
+
+
+def _raw_chunks(window: RunWindow, label: str, landing: Path) -> Iterator[pd.DataFrame]:
+    """A landing file's answers as raw.api_response rows, a few thousand at a time: the
     landing of a national run does not fit in memory as one frame."""
     rows = []
-    for record in read_landing(Path(batch["landing_file"])):
+    for record in read_landing(landing):
         rows.append(
             {
                 "run_id": window.run_id,
-                "batch": batch["batch"],
+                "batch": label,
                 "seq": record["seq"],
                 "platform": record["platform"],
                 "endpoint": record["endpoint"],
@@ -151,6 +198,21 @@ def _raw_frame(rows: list[dict]) -> pd.DataFrame:
     fetched = pd.to_datetime(frame["fetched_at"], utc=True, format="ISO8601")
     frame["fetched_at"] = fetched.dt.tz_convert(None).astype("datetime64[us]")
     return frame
+
+
+def keep_raw_answers(engine: Engine, window: RunWindow, landings: list[Path]) -> int:
+    """Write the answers of failed extract attempts (``landings``) into raw.api_response for
+    the run, replacing those of an earlier try of the same attempts. Returns the answers."""
+    kept = 0
+    with engine.begin() as conn:
+        for landing in landings:
+            conn.execute(
+                sa.text("delete from raw.api_response where run_id = :run_id and batch = :batch"),
+                {"run_id": window.run_id, "batch": landing.stem},
+            )
+            for chunk in _raw_chunks(window, landing.stem, landing):
+                kept += append_dataframe(conn, "raw.api_response", chunk)
+    return kept
 
 
 def _latest_platform_users(snapshots: pa.Table) -> pa.Table:
@@ -198,9 +260,11 @@ def load_run(
         conn.execute(sa.text("delete from raw.api_response where run_id = :run_id"), run)
         landed = 0
         for batch in batches:
-            for chunk in _raw_chunks(window, batch):
-                landed += append_dataframe(conn, "raw.api_response", chunk)
+            for label, landing in _landed_files(batch):
+                for chunk in _raw_chunks(window, label, landing):
+                    landed += append_dataframe(conn, "raw.api_response", chunk)
         load_registry_tables(conn, registry, settings)
+        record_registry_problems(conn, window.run_id, registry)
         for batch in batches:
             for entity, path in batch["files"].items():
                 rows = pq.read_table(path)
@@ -255,7 +319,10 @@ def _record_ops(conn, window, batches, counts, landed, dag_id) -> None:
         results.insert(0, "run_id", window.run_id)
     _replace(conn, "ops.validation_result", results, "run_id = :run_id", **run)
 
-    issues = pd.DataFrame([i for batch in batches for i in batch["issues"]])
+    issues = pd.DataFrame(
+        [i for batch in batches for i in batch["issues"]],
+        columns=["platform", "endpoint", "account_ref", "account_key", "issue", "detail"],
+    )
     if not issues.empty:
         issues.insert(0, "run_id", window.run_id)
     _replace(conn, "ops.extract_issue", issues, "run_id = :run_id", **run)

@@ -18,11 +18,14 @@ def run_window(window: RunWindow) -> dict:
 
     Raises what the steps raise (AirflowFailException for errors a user must fix).
     """
-    pipeline.prepare_warehouse()
+    pipeline.prepare_warehouse(window)
     batches = pipeline.plan(window)
     # Extract batches wait on the network, so they run side by side as mapped tasks would.
-    with ThreadPoolExecutor(max_workers=len(batches)) as pool:
-        extracted = list(pool.map(lambda batch: pipeline.extract(batch, window), batches))
+    try:
+        with ThreadPoolExecutor(max_workers=len(batches)) as pool:
+            extracted = list(pool.map(lambda batch: pipeline.extract(batch, window), batches))
+    finally:
+        pipeline.keep_failed_answers(batches, window)
     validated = [pipeline.validate(summary, window) for summary in extracted]
     pipeline.load(validated, window)
     marts = pipeline.build_marts()

@@ -22,11 +22,11 @@ def fail_fast_on_user_errors(step):
     @functools.wraps(step)
     def run(*args, **kwargs):
         from socialmetrics.connectors.meta_graph import MetaAuthError
-        from socialmetrics.connectors.x_api import XAuthError
+        from socialmetrics.connectors.x_api import XConnectionError
 
         try:
             return step(*args, **kwargs)
-        except (SocialMetricsError, XAuthError, MetaAuthError) as exc:
+        except (SocialMetricsError, XConnectionError, MetaAuthError) as exc:
             from airflow.sdk.exceptions import AirflowFailException
 
             raise AirflowFailException(str(exc)) from None
@@ -67,8 +67,14 @@ def window_from_context(context) -> RunWindow:
 
 
 @fail_fast_on_user_errors
-def prepare_warehouse() -> dict:
-    """Apply pending migrations and check the registry; fail with its problems listed."""
+def prepare_warehouse(window: RunWindow) -> dict:
+    """Apply pending migrations and check the registry.
+
+    A registry file that cannot be used fails the run with its problems listed. Rows with a
+    problem are left out of the run: each is logged here, recorded in ops by the load and
+    emailed once to the data engineers (alerts.registry_notice).
+    """
+    from socialmetrics.alerts.registry_notice import notify_registry_problems
     from socialmetrics.registry import load_registry
     from socialmetrics.settings import load_settings
     from socialmetrics.warehouse.engine import engine_from_airflow
@@ -76,18 +82,28 @@ def prepare_warehouse() -> dict:
 
     settings = load_settings()
     registry = load_registry(settings.registry_dir)
+    for problem in registry.problems:
+        log.warning("registry row left out of this run: %s", problem)
     engine = engine_from_airflow()
     try:
         applied = apply_migrations(engine)
+        notify_registry_problems(
+            engine, registry.problems, window.run_id, str(settings.registry_dir)
+        )
     finally:
         engine.dispose()
     log.info(
-        "registry %s: %d accounts; migrations applied: %s",
+        "registry %s: %d accounts (%d rows left out); migrations applied: %s",
         settings.registry_dir,
         len(registry.accounts),
+        len(registry.problems),
         applied or "none pending",
     )
-    return {"accounts": len(registry.accounts), "migrations_applied": applied}
+    return {
+        "accounts": len(registry.accounts),
+        "rows_left_out": len(registry.problems),
+        "migrations_applied": applied,
+    }
 
 
 @fail_fast_on_user_errors
@@ -149,7 +165,12 @@ def extract(batch: dict, window: RunWindow) -> dict:
 
         credentials = meta.credentials_from_connection(get_connection(meta.META_CONN_ID))
         summary = meta.extract_meta_batch(
-            batch, window, credentials, path, timeout=settings.http_timeout_seconds
+            batch,
+            window,
+            credentials,
+            path,
+            timeout=settings.http_timeout_seconds,
+            client_options={"max_rate_limit_wait": settings.max_rate_limit_wait_seconds},
         )
     else:
         from socialmetrics.extract import x
@@ -162,9 +183,47 @@ def extract(batch: dict, window: RunWindow) -> dict:
             path,
             follower_sample_size=settings.follower_sample_size,
             timeout=settings.http_timeout_seconds,
+            max_rate_limit_wait=settings.max_rate_limit_wait_seconds,
         )
     log.info("%s: API calls %s, landed in %s", batch["batch"], summary["calls"], path)
+    for key, why in (summary.get("deferred") or {}).items():
+        log.warning("%s deferred to the next run: %s", key, why)
+    for key, why in (summary.get("failures") or {}).items():
+        log.warning("%s not read this run: %s", key, why)
     return summary
+
+
+@fail_fast_on_user_errors
+def keep_failed_answers(batches: list[dict], window: RunWindow) -> dict:
+    """Copy into ``raw`` the answers of the batches whose extract failed for good.
+
+    Nothing received is ever lost: a failed extract keeps what it landed (see
+    LandingWriter), and when its batch has no successful attempt the run's load never runs,
+    so this step loads those answers (and only them) into ``raw.api_response``. A batch
+    that succeeded in the end is left to the load, which keeps its failed attempts too.
+    """
+    from socialmetrics.landing import failed_attempts, run_folder
+    from socialmetrics.load import keep_raw_answers
+    from socialmetrics.settings import load_settings
+    from socialmetrics.warehouse.engine import engine_from_airflow
+
+    settings = load_settings()
+    folder = run_folder(settings.landing_dir, window.run_id)
+    stranded = [
+        path
+        for batch in batches
+        if not (folder / f"{batch['batch']}.jsonl").exists()
+        for path in failed_attempts(folder / f"{batch['batch']}.jsonl")
+    ]
+    if not stranded:
+        return {"answers_kept": 0}
+    engine = engine_from_airflow()
+    try:
+        kept = keep_raw_answers(engine, window, stranded)
+    finally:
+        engine.dispose()
+    log.warning("kept %d answers of failed extracts in raw.api_response", kept)
+    return {"answers_kept": kept}
 
 
 @fail_fast_on_user_errors

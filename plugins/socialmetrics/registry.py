@@ -1,13 +1,20 @@
-"""The organisation's registry files (SPEC §5.1): accounts, consolidations, gazetteer.
+"""The organisation's registry files: accounts, consolidations, gazetteer, organisations.
 
-``load_registry(folder)`` reads and checks them; every problem is reported with the file, line
-and column, and all problems of a folder are reported together in one RegistryError.
+``load_registry(folder)`` reads and checks them. Two kinds of problem, told apart because
+they call for different responses:
+
+- a problem with a whole file (missing, not UTF-8, not CSV, a missing column, no usable
+  account left) raises RegistryError at once, every such problem of the folder listed;
+- a problem in one row (a bad date, an unknown platform, a malformed username, a duplicate)
+  leaves that row out of the run and is kept in ``Registry.problems`` with its file, line
+  and column, so one bad line never stops the other accounts (README 'Registry files').
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -33,10 +40,34 @@ ACCOUNT_COLUMNS = (
 CONSOLIDATION_COLUMNS = ("organisation", "event_date", "description")
 GAZETTEER_COLUMNS = ("area", "place")
 ORGANISATION_COLUMNS = ("organisation", "comms_email")
+REQUIRED_ACCOUNT_CELLS = ("organisation", "platform", "account_ref", "kind", "area", "opened_on")
+
+# What the platforms accept as an account reference: X usernames are 1 to 15 letters, digits
+# or underscores; Facebook page ids and Instagram user ids are numbers.
+X_USERNAME = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+GRAPH_ID = re.compile(r"^[0-9]{1,25}$")
+
+
+@dataclass(frozen=True)
+class RegistryProblem:
+    """One problem of one registry file: where it is and what to do about it."""
+
+    file: str
+    line: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f" line {self.line}"
+        if self.column:
+            where += f", column {self.column}"
+        return f"{where}: {self.message}"
 
 
 class RegistryError(SocialMetricsError):
-    """One or more registry files are malformed; ``problems`` lists each with file and line."""
+    """A registry file cannot be used at all; ``problems`` lists each with file and line."""
 
     def __init__(self, folder: Path, problems: list[str]):
         self.problems = problems
@@ -49,13 +80,17 @@ class RegistryError(SocialMetricsError):
 
 @dataclass
 class Registry:
-    """The checked registry as DataFrames, one row per registry line."""
+    """The checked registry as DataFrames, one row per usable registry line.
+
+    ``problems`` are the rows left out of this run (each names its file, line and column).
+    """
 
     folder: Path
     accounts: pd.DataFrame
     consolidations: pd.DataFrame
     gazetteer: pd.DataFrame
     organisations: pd.DataFrame
+    problems: list[RegistryProblem] = field(default_factory=list)
 
     def accounts_on(self, platform: str) -> pd.DataFrame:
         """The accounts of one platform."""
@@ -68,34 +103,42 @@ def account_key(platform: str, account_ref: str) -> str:
     return f"{platform}:{ref}"
 
 
-@dataclass
 class _File:
-    path: Path
-    problems: list[str] = field(default_factory=list)
+    """One registry file being read: its rows, its file problems and its row problems."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.file_problems: list[str] = []
+        self.row_problems: list[RegistryProblem] = []
+
+    def file_problem(self, line: int | None, column: str | None, message: str) -> None:
+        self.file_problems.append(str(RegistryProblem(self.path.name, line, column, message)))
 
     def problem(self, line: int, column: str | None, message: str) -> None:
-        where = f"{self.path.name} line {line}" + (f", column {column}" if column else "")
-        self.problems.append(f"{where}: {message}")
+        self.row_problems.append(RegistryProblem(self.path.name, line, column, message))
 
     def rows(self, required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
+        """The file's non-empty rows as (line, cells); [] with a file problem if unreadable."""
         try:
-            text = self.path.read_bytes().decode("utf-8-sig")
+            data = self.path.read_bytes()
         except FileNotFoundError:
-            self.problems.append(f"{self.path.name}: file not found in {self.path.parent}")
+            self.file_problems.append(f"{self.path.name}: file not found in {self.path.parent}")
             return []
+        try:
+            text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            line = self.path.read_bytes()[: exc.start].count(b"\n") + 1
-            self.problem(line, None, "is not UTF-8 text; save the file as UTF-8 (CSV UTF-8)")
+            line = data[: exc.start].count(b"\n") + 1
+            self.file_problem(line, None, "is not UTF-8 text; save the file as UTF-8 (CSV UTF-8)")
             return []
         reader = csv.DictReader(io.StringIO(text, newline=""))
         header = [name.strip() for name in reader.fieldnames or []]
         if not header:
-            self.problem(1, None, "the file is empty; a header row is required")
+            self.file_problem(1, None, "the file is empty; a header row is required")
             return []
         reader.fieldnames = header
         missing = [column for column in required if column not in header]
         for column in missing:
-            self.problem(1, column, f"missing column {column!r} in the header row")
+            self.file_problem(1, column, f"missing column {column!r} in the header row")
         if missing:
             return []
         rows = []
@@ -108,7 +151,7 @@ class _File:
                 if any(values.values()):
                     rows.append((reader.line_num, values))
         except csv.Error as exc:
-            self.problem(reader.line_num, None, f"is not valid CSV ({exc})")
+            self.file_problem(reader.line_num, None, f"is not valid CSV ({exc})")
         return rows
 
     def date(self, line: int, column: str, value: str, *, required: bool) -> date | None:
@@ -133,150 +176,205 @@ class _File:
         return ok
 
 
-def load_registry(folder: str | Path, *, today: date | None = None) -> Registry:
-    """Read and check the registry files in ``folder``.
-
-    Returns a Registry. Raises RegistryError listing every problem (file, line, column, what
-    to do): missing files or columns, empty required cells, bad or future dates, unknown
-    platforms, duplicate (platform, account_ref), unknown organisations or areas.
-    ``today`` bounds dates (default: the real date).
-    """
-    folder = Path(folder)
-    today = today or date.today()
-    problems: list[str] = []
-    if not folder.is_dir():
-        raise RegistryError(folder, [f"the folder {folder} does not exist"])
-
-    accounts_file = _File(folder / "accounts.csv")
-    accounts = []
-    seen: dict[str, int] = {}
-    for line, values in accounts_file.rows(ACCOUNT_COLUMNS):
-        complete = accounts_file.required(
-            line, values, ("organisation", "platform", "account_ref", "kind", "area", "opened_on")
-        )
-        platform = values["platform"].lower()
-        if values["platform"] and platform not in PLATFORMS:
-            accounts_file.problem(
-                line,
-                "platform",
-                f"unknown platform {values['platform']!r}; use one of {', '.join(PLATFORMS)}",
+def _account_ref_problem(platform: str, ref: str) -> str | None:
+    """Why ``ref`` cannot be an account of ``platform``, or None when it can."""
+    if platform == "x":
+        if ref.startswith("@"):
+            return f"write the X username without @: {ref[1:]}"
+        if not X_USERNAME.match(ref):
+            return (
+                f"{ref!r} is not an X username (1 to 15 letters, digits or underscores, "
+                "as in the account's x.com address)"
             )
+    elif not GRAPH_ID.match(ref):
+        what = "a Facebook page id" if platform == "facebook" else "an Instagram user id"
+        return f"{ref!r} is not {what}: write the account's numeric id, not its name"
+    return None
+
+
+def _account_row(
+    file: _File, line: int, values: dict[str, str], today: date
+) -> dict[str, object] | None:
+    """The account of one accounts.csv row, or None (with its problems recorded)."""
+    complete = file.required(line, values, REQUIRED_ACCOUNT_CELLS)
+    platform = values["platform"].lower()
+    if values["platform"] and platform not in PLATFORMS:
+        file.problem(
+            line,
+            "platform",
+            f"unknown platform {values['platform']!r}; use one of {', '.join(PLATFORMS)}",
+        )
+        complete = False
+    ref = values["account_ref"]
+    if ref and platform in PLATFORMS:
+        problem = _account_ref_problem(platform, ref)
+        if problem:
+            file.problem(line, "account_ref", problem)
             complete = False
-        ref = values["account_ref"]
-        if platform == "x" and ref.startswith("@"):
-            accounts_file.problem(line, "account_ref", f"write the X username without @: {ref[1:]}")
+    opened = file.date(line, "opened_on", values["opened_on"], required=True)
+    closed = file.date(line, "closed_on", values["closed_on"], required=False)
+    for column, value in (("opened_on", opened), ("closed_on", closed)):
+        if value and value > today:
+            file.problem(line, column, f"{value} is in the future")
             complete = False
-        opened = accounts_file.date(line, "opened_on", values["opened_on"], required=True)
-        closed = accounts_file.date(line, "closed_on", values["closed_on"], required=False)
-        for column, value in (("opened_on", opened), ("closed_on", closed)):
-            if value and value > today:
-                accounts_file.problem(line, column, f"{value} is in the future")
-                complete = False
-        if opened and closed and closed < opened:
-            accounts_file.problem(line, "closed_on", f"{closed} is before opened_on {opened}")
-            complete = False
-        if complete and opened:
-            key = account_key(platform, ref)
-            if key in seen:
-                accounts_file.problem(
-                    line,
-                    "account_ref",
-                    f"duplicate account {platform}/{ref}: already on line {seen[key]}",
-                )
-                continue
-            seen[key] = line
-            accounts.append(
+    if opened and closed and closed < opened:
+        file.problem(line, "closed_on", f"{closed} is before opened_on {opened}")
+        complete = False
+    if not (complete and opened):
+        return None
+    return {
+        "account_key": account_key(platform, ref),
+        "organisation": values["organisation"],
+        "platform": platform,
+        "account_ref": ref,
+        "display_name": values["display_name"] or ref,
+        "kind": values["kind"].lower(),
+        "area": values["area"],
+        "owner_email": values["owner_email"] or None,
+        "opened_on": opened,
+        "closed_on": closed,
+        "successor_ref": values["successor_ref"] or None,
+        "line": line,
+    }
+
+
+def _read_accounts(folder: Path, today: date) -> tuple[_File, list[dict]]:
+    file = _File(folder / "accounts.csv")
+    accounts, seen = [], {}
+    for line, values in file.rows(ACCOUNT_COLUMNS):
+        account = _account_row(file, line, values, today)
+        if account is None:
+            continue
+        key = account["account_key"]
+        if key in seen:
+            file.problem(
+                line,
+                "account_ref",
+                f"duplicate account {account['platform']}/{account['account_ref']}: already "
+                f"on line {seen[key]}; this line is left out",
+            )
+            continue
+        seen[key] = line
+        accounts.append(account)
+    return file, accounts
+
+
+def _read_consolidations(folder: Path, organisations: set[str]) -> tuple[_File, list[dict]]:
+    file = _File(folder / "consolidations.csv")
+    consolidations: list[dict] = []
+    if not file.path.exists():
+        return file, consolidations
+    for line, values in file.rows(CONSOLIDATION_COLUMNS):
+        if not file.required(line, values, CONSOLIDATION_COLUMNS):
+            continue
+        event = file.date(line, "event_date", values["event_date"], required=True)
+        if values["organisation"] not in organisations:
+            file.problem(
+                line,
+                "organisation",
+                f"{values['organisation']!r} has no account in accounts.csv",
+            )
+        elif event:
+            consolidations.append(
                 {
-                    "account_key": key,
                     "organisation": values["organisation"],
-                    "platform": platform,
-                    "account_ref": ref,
-                    "display_name": values["display_name"] or ref,
-                    "kind": values["kind"].lower(),
-                    "area": values["area"],
-                    "owner_email": values["owner_email"] or None,
-                    "opened_on": opened,
-                    "closed_on": closed,
-                    "successor_ref": values["successor_ref"] or None,
-                    "line": line,
+                    "event_date": event,
+                    "description": values["description"],
                 }
             )
-    problems += accounts_file.problems
-    if not accounts and not accounts_file.problems:
-        problems.append("accounts.csv: no accounts; add one row per account")
-    organisations_known = {row["organisation"] for row in accounts}
+    return file, consolidations
 
-    consolidations_file = _File(folder / "consolidations.csv")
-    consolidations = []
-    if consolidations_file.path.exists():
-        for line, values in consolidations_file.rows(CONSOLIDATION_COLUMNS):
-            if not consolidations_file.required(line, values, CONSOLIDATION_COLUMNS):
-                continue
-            event = consolidations_file.date(
-                line, "event_date", values["event_date"], required=True
-            )
-            if values["organisation"] not in organisations_known:
-                consolidations_file.problem(
-                    line,
-                    "organisation",
-                    f"{values['organisation']!r} has no account in accounts.csv",
-                )
-            elif event:
-                consolidations.append(
-                    {
-                        "organisation": values["organisation"],
-                        "event_date": event,
-                        "description": values["description"],
-                    }
-                )
-    problems += consolidations_file.problems
 
-    gazetteer_file = _File(folder / "gazetteer.csv")
+def _read_gazetteer(folder: Path) -> tuple[_File, pd.DataFrame]:
+    file = _File(folder / "gazetteer.csv")
     places = []
-    for line, values in gazetteer_file.rows(GAZETTEER_COLUMNS):
-        if not gazetteer_file.required(line, values, GAZETTEER_COLUMNS):
+    for line, values in file.rows(GAZETTEER_COLUMNS):
+        if not file.required(line, values, GAZETTEER_COLUMNS):
             continue
         key = place_key(values["place"])
         if not key:
-            gazetteer_file.problem(line, "place", f"{values['place']!r} has no letters")
+            file.problem(line, "place", f"{values['place']!r} has no letters")
             continue
         places.append({"area": values["area"], "place": values["place"], "place_key": key})
-    problems += gazetteer_file.problems
     gazetteer = pd.DataFrame(places, columns=["area", "place", "place_key"])
-    gazetteer = gazetteer.drop_duplicates(["area", "place_key"])
-    if not gazetteer_file.problems:
-        areas = set(gazetteer["area"])
-        for row in accounts:
-            if row["area"] not in areas:
-                problems.append(
-                    f"accounts.csv line {row['line']}, column area: area {row['area']!r} has no "
-                    "places in gazetteer.csv; add at least one 'area,place' row for it"
-                )
+    return file, gazetteer.drop_duplicates(["area", "place_key"]).reset_index(drop=True)
 
-    organisations_file = _File(folder / "organisations.csv")
-    organisations = []
-    if organisations_file.path.exists():
-        for line, values in organisations_file.rows(ORGANISATION_COLUMNS):
-            if organisations_file.required(line, values, ("organisation",)):
-                organisations.append(
+
+def _read_organisations(folder: Path, organisations: set[str]) -> tuple[_File, list[dict]]:
+    file = _File(folder / "organisations.csv")
+    listed: list[dict] = []
+    if file.path.exists():
+        for line, values in file.rows(ORGANISATION_COLUMNS):
+            if file.required(line, values, ("organisation",)):
+                listed.append(
                     {
                         "organisation": values["organisation"],
                         "comms_email": values["comms_email"] or None,
                     }
                 )
-        problems += organisations_file.problems
-    listed = {row["organisation"] for row in organisations}
-    organisations += [
-        {"organisation": name, "comms_email": None} for name in sorted(organisations_known - listed)
+    named = {row["organisation"] for row in listed}
+    listed += [
+        {"organisation": name, "comms_email": None} for name in sorted(organisations - named)
     ]
+    return file, listed
 
-    if problems:
-        raise RegistryError(folder, problems)
-    account_frame = pd.DataFrame(accounts).drop(columns=["line"])
+
+def _accounts_with_places(
+    accounts_file: _File, accounts: list[dict], gazetteer: pd.DataFrame
+) -> list[dict]:
+    """The accounts whose area has places; the others become row problems."""
+    areas = set(gazetteer["area"])
+    kept = []
+    for row in accounts:
+        if row["area"] in areas:
+            kept.append(row)
+            continue
+        accounts_file.problem(
+            row["line"],
+            "area",
+            f"area {row['area']!r} has no places in gazetteer.csv; add at least one "
+            "'area,place' row for it",
+        )
+    return kept
+
+
+def load_registry(folder: str | Path, *, today: date | None = None) -> Registry:
+    """Read and check the registry files in ``folder``.
+
+    Returns a Registry of the usable rows, with the rows left out in ``problems`` (bad or
+    future dates, empty required cells, unknown platforms, malformed account references,
+    duplicate (platform, account_ref), areas without places, consolidations of unknown
+    organisations). Raises RegistryError listing every file-level problem (missing folder,
+    file or column, not UTF-8, not CSV, no usable account). ``today`` bounds dates
+    (default: the real date).
+    """
+    folder = Path(folder)
+    today = today or date.today()
+    if not folder.is_dir():
+        raise RegistryError(folder, [f"the folder {folder} does not exist"])
+    accounts_file, accounts = _read_accounts(folder, today)
+    gazetteer_file, gazetteer = _read_gazetteer(folder)
+    if not gazetteer_file.file_problems:
+        accounts = _accounts_with_places(accounts_file, accounts, gazetteer)
+    known = {row["organisation"] for row in accounts}
+    consolidations_file, consolidations = _read_consolidations(folder, known)
+    organisations_file, organisations = _read_organisations(folder, known)
+    files = (accounts_file, consolidations_file, gazetteer_file, organisations_file)
+    failures = [problem for file in files for problem in file.file_problems]
+    if not accounts and not accounts_file.file_problems:
+        failures.append(
+            "accounts.csv: no usable account"
+            + (" (every row has a problem, listed below)" if accounts_file.row_problems else "")
+            + "; add one row per account"
+        )
+        failures += [str(problem) for problem in accounts_file.row_problems]
+    if failures:
+        raise RegistryError(folder, failures)
     return Registry(
         folder=folder,
-        accounts=account_frame,
+        accounts=pd.DataFrame(accounts).drop(columns=["line"]),
         consolidations=pd.DataFrame(consolidations, columns=list(CONSOLIDATION_COLUMNS)),
-        gazetteer=gazetteer.reset_index(drop=True),
+        gazetteer=gazetteer,
         organisations=pd.DataFrame(organisations, columns=list(ORGANISATION_COLUMNS)),
+        problems=[problem for file in files for problem in file.row_problems],
     )

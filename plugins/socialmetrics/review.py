@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -17,11 +17,13 @@ where organisation = :organisation and day = :day and status <> 'closed'
 group by kind
 """
 
+# A follower sample is dated by the day the platform answered, and the scheduled run for a
+# day asks just after that day ends: the review of a day reads the samples up to the next.
 LOCALITY_BY_KIND = """
 with latest as (
     select account_key, max(snapshot_date) as snapshot_date
     from marts.follower_locality
-    where organisation = :organisation and snapshot_date <= :day
+    where organisation = :organisation and snapshot_date <= :sampled_by
     group by account_key
 )
 select l.kind,
@@ -75,8 +77,9 @@ class Review:
 
 
 def read_review(engine: Engine, organisation: str, day: date) -> Review:
-    """Measure the review facts for ``organisation`` on ``day`` from the marts."""
-    params = {"organisation": organisation, "day": day}
+    """Measure the review facts for ``organisation`` on ``day`` from the marts: accounts and
+    dormancy on ``day``, locality from the latest samples taken up to the run for ``day``."""
+    params = {"organisation": organisation, "day": day, "sampled_by": day + timedelta(days=1)}
     with engine.connect() as conn:
         by_kind = conn.execute(sa.text(ACCOUNTS_BY_KIND), params).all()
         locality = conn.execute(sa.text(LOCALITY_BY_KIND), params).all()

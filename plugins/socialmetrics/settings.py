@@ -14,6 +14,7 @@ from pathlib import Path
 from socialmetrics.airflow_support import get_variable
 from socialmetrics.errors import ConfigurationError
 from socialmetrics.paths import DEMO_REGISTRY_DIR
+from socialmetrics.staging.frames import POST_KINDS
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,9 @@ class Settings:
     extract_batches: int = 4
     http_timeout_seconds: float = 10.0
     export_dir: Path | None = None
+    active_post_kinds: tuple[str, ...] = ("original", "reply", "quote")
+    stale_after_days: int = 3
+    max_rate_limit_wait_seconds: float = 900.0
 
 
 def _integer(key: str, raw: str | None, default: int, minimum: int) -> int:
@@ -79,6 +83,20 @@ def _dormancy(raw: str | None) -> dict[str, int]:
     return {"*": 30, **{str(kind).lower(): days for kind, days in parsed.items()}}
 
 
+def _post_kinds(raw: str | None) -> tuple[str, ...]:
+    key = "socialmetrics_active_post_kinds"
+    if raw is None or raw.strip() == "":
+        return Settings().active_post_kinds
+    kinds = tuple(dict.fromkeys(k.strip().lower() for k in raw.split(",") if k.strip()))
+    unknown = [k for k in kinds if k not in POST_KINDS]
+    if unknown or not kinds:
+        raise ConfigurationError(
+            f"Airflow Variable {key!r} is {raw!r}; give the post kinds that count as posting, "
+            f"comma-separated, from {', '.join(POST_KINDS)} (default original,reply,quote)."
+        )
+    return kinds
+
+
 def load_settings() -> Settings:
     """Read the settings from Airflow Variables, falling back to the defaults."""
     defaults = Settings()
@@ -111,5 +129,14 @@ def load_settings() -> Settings:
             "socialmetrics_http_timeout_seconds",
             get_variable("socialmetrics_http_timeout_seconds"),
             10.0,
+        ),
+        active_post_kinds=_post_kinds(get_variable("socialmetrics_active_post_kinds")),
+        stale_after_days=_integer(
+            "socialmetrics_stale_after_days", get_variable("socialmetrics_stale_after_days"), 3, 1
+        ),
+        max_rate_limit_wait_seconds=_seconds(
+            "socialmetrics_max_rate_limit_wait_seconds",
+            get_variable("socialmetrics_max_rate_limit_wait_seconds"),
+            900.0,
         ),
     )

@@ -258,11 +258,20 @@ def test_retries_run_out_with_a_meta_api_error(sandbox, rec, page):
             graph.page(page.user_id)
 
 
-def test_an_unknown_page_is_not_found_and_not_retried(client, rec):
-    with pytest.raises(MetaApiError) as caught:
-        client.page("1234567890")
+def test_an_unknown_page_is_asked_again_before_it_is_believed_not_found(sandbox, rec):
+    with make_client(sandbox, rec, max_retries=2) as graph:
+        with pytest.raises(MetaApiError) as caught:
+            graph.page("1234567890")
     assert caught.value.not_found and caught.value.fbtrace_id
-    assert len(rec.records) == 1 and rec.sleeps == []
+    assert len(rec.records) == 3 and len(rec.sleeps) == 2
+
+
+def test_a_live_page_answered_not_found_under_load_is_read_on_a_retry(sandbox, rec):
+    page = sandbox.scenario.accounts_on("facebook")[0]
+    sandbox.inject("graph_not_found", count=2)
+    with make_client(sandbox, rec) as graph:
+        assert graph.page(page.user_id)["id"] == page.user_id
+    assert [r.status for r in rec.records] == [400, 400, 200]
 
 
 # -- configuration -----------------------------------------------------------------------------

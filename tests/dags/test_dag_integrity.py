@@ -44,6 +44,7 @@ def test_daily_dag_has_a_fixed_number_of_tasks_and_docs():
         "prepare_warehouse",
         "plan",
         "extract",
+        "keep_failed_answers",
         "validate",
         "load",
         "build_marts",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +22,7 @@ from socialmetrics.window import RunWindow
 
 TOKEN = "meta-parse-token"
 DAY = date(2026, 3, 31)
+FETCHED = date(2026, 4, 1)  # the scheduled run for DAY asks Graph just after DAY ends
 WINDOW = RunWindow.of("scheduled__2026-03-31", datetime(2026, 3, 31), datetime(2026, 4, 1))
 DEMO_REGISTRY = Path(__file__).resolve().parents[2] / "registry" / "demo"
 MISSING = "facebook:1234567890"
@@ -35,6 +36,7 @@ def scenario():
 @pytest.fixture(scope="module")
 def sandbox(scenario):
     with SandboxServer(scenario, token=TOKEN) as server:
+        server.clock.run_of(DAY)
         yield server
 
 
@@ -118,27 +120,53 @@ def test_landed_records_hold_no_token(extracted):
 # -- account snapshots ---------------------------------------------------------------------
 
 
-def test_snapshots_carry_followers_and_the_graph_ids(parsed, page, ig):
+def test_snapshots_carry_followers_and_the_graph_ids(parsed, page, ig, sandbox, scenario):
     frame = parsed.frames["account_snapshot"]
     assert list(frame.columns) == SNAPSHOT_COLUMNS
     rows = frame.set_index("account_key")
-    assert rows.loc[f"facebook:{page.user_id}", "followers_count"] == 61_870
+    followers = scenario.followers_at(page, sandbox.clock.now())
+    assert rows.loc[f"facebook:{page.user_id}", "followers_count"] == followers
     assert rows.loc[f"instagram:{ig.user_id}", "platform_user_id"] == ig.user_id
-    assert set(frame["snapshot_date"]) == {DAY}
+
+
+def test_snapshots_are_dated_by_the_day_graph_answered(parsed):
+    assert set(parsed.frames["account_snapshot"]["snapshot_date"]) == {FETCHED}
+
+
+def test_a_field_one_answer_lacks_leaves_only_that_cell_empty(parsed, page, ig):
+    rows = parsed.frames["account_snapshot"].set_index("account_key")
+    assert pd.isna(rows.loc[f"facebook:{page.user_id}", "following_count"])
+    assert rows.loc[f"instagram:{ig.user_id}", "following_count"] > 0
+    assert rows.loc[f"instagram:{ig.user_id}", "post_count"] > 0
 
 
 # -- posts ----------------------------------------------------------------------------------
 
 
-def test_facebook_engagement_is_reactions_plus_comments_plus_shares(parsed, scenario, page):
+def counts_then(post, sandbox) -> tuple[int, int, int]:
+    """(likes, replies, reposts) of a post as Graph showed them at the sandbox's moment."""
+    metrics = post.public_metrics(sandbox.clock.now())
+    return metrics["like_count"], metrics["reply_count"], metrics["retweet_count"]
+
+
+def test_facebook_engagement_is_reactions_plus_comments_plus_shares(
+    parsed, scenario, page, sandbox
+):
     posts = parsed.frames["post"]
     assert list(posts.columns) == POST_COLUMNS
     mine = posts[posts["account_key"] == f"facebook:{page.user_id}"].set_index("post_id")
     start, end = datetime(2026, 3, 1), datetime(2026, 4, 1)
     for post in scenario.iter_posts(page, start=start.astimezone(), end=end.astimezone()):
         row = mine.loc[f"{page.user_id}_{post.id}"]
-        expected = (post.like_count, post.reply_count, post.retweet_count, 0, post.engagement)
+        likes, replies, shares = counts_then(post, sandbox)
+        expected = (likes, replies, shares, 0, likes + replies + shares)
         assert tuple(row[["likes", "replies", "reposts", "quotes", "engagement"]]) == expected
+
+
+def test_a_recent_post_has_the_counts_of_the_moment_it_was_read(parsed, scenario, page):
+    newest = scenario.posts_on(page, DAY)[-1]
+    row = parsed.frames["post"].set_index("post_id").loc[f"{page.user_id}_{newest.id}"]
+    assert 0 < row["engagement"] < newest.engagement
 
 
 def test_facebook_posts_nobody_shared_count_zero_reposts(parsed, extracted, page):
@@ -153,12 +181,12 @@ def test_facebook_posts_nobody_shared_count_zero_reposts(parsed, extracted, page
     assert unshared and (posts.loc[unshared, "reposts"] == 0).all()
 
 
-def test_instagram_engagement_is_likes_plus_comments(parsed, scenario, ig):
+def test_instagram_engagement_is_likes_plus_comments(parsed, scenario, ig, sandbox):
     posts = parsed.frames["post"]
     mine = posts[posts["account_key"] == f"instagram:{ig.user_id}"]
     expected = list(scenario.iter_posts(ig, end=datetime(2026, 4, 1).astimezone()))
     assert len(mine) == len(expected)
-    assert int(mine["engagement"].sum()) == sum(p.engagement for p in expected)
+    assert int(mine["engagement"].sum()) == sum(sum(counts_then(p, sandbox)) for p in expected)
     assert (mine["reposts"] == 0).all() and (mine["quotes"] == 0).all()
 
 
@@ -181,9 +209,11 @@ def test_breakdown_lists_45_cities_and_the_unknown_remainder(parsed, page, ig):
         remainder = rows[rows["place"].isna()]
         assert len(rows) == 46 and len(remainder) == 1
         assert remainder["place_key"].iloc[0] == ""
-        assert int(remainder["followers"].iloc[0]) == account_.followers_count - listed
-        assert int(rows["followers"].sum()) == account_.followers_count
-    assert set(frame["source"]) == {"api_breakdown"} and set(frame["snapshot_date"]) == {DAY}
+        snapshot = parsed.frames["account_snapshot"].set_index("account_key")
+        total = snapshot.loc[f"{account_.platform}:{account_.user_id}", "followers_count"]
+        assert int(remainder["followers"].iloc[0]) == total - listed
+        assert int(rows["followers"].sum()) == total
+    assert set(frame["source"]) == {"api_breakdown"} and set(frame["snapshot_date"]) == {FETCHED}
 
 
 def test_breakdown_gives_the_planted_share_in_area(parsed, page, ig):
@@ -271,8 +301,17 @@ def test_a_count_of_the_wrong_type_becomes_null(extracted, page):
     assert frame["followers_count"].isna().all()
 
 
-def test_parsing_keeps_the_window_day_for_a_longer_interval(extracted):
-    window = RunWindow.of("manual", datetime(2026, 3, 1), datetime(2026, 4, 1))
+def test_a_breakdown_is_dated_by_the_day_graph_answered_whatever_the_interval(extracted):
+    window = RunWindow.of("manual", datetime(2026, 1, 1), datetime(2026, 2, 1))
     frame = parse_meta_landing(extracted[1], window).frames["follower_breakdown"]
-    assert set(frame["snapshot_date"]) == {window.day} == {DAY}
-    assert window.day - timedelta(days=30) == date(2026, 3, 1)
+    assert set(frame["snapshot_date"]) == {FETCHED}
+
+
+def test_a_post_without_reactions_nulls_only_its_own_likes(extracted):
+    records = [dict(r) for r in extracted[1] if r["context"]["kind"] == "posts"]
+    body = json.loads(records[0]["body"])
+    del body["data"][0]["reactions"]
+    records[0]["body"] = json.dumps(body)
+    frame = parse_meta_landing(records, WINDOW).frames["post"]
+    assert frame["likes"].isna().sum() == 1
+    assert frame["likes"].notna().sum() == len(frame) - 1

@@ -107,17 +107,22 @@ def test_an_upsert_leaves_the_columns_it_does_not_update(warehouse):
         {
             "account_key": ["x:a"],
             "platform_user_id": ["11"],
+            "username": ["a"],
             "created_at": pa.array([None], pa.timestamp("us")),
             "profile_location": ["Norwich"],
             "history_loaded_on": [date(2026, 3, 1)],
         }
     )
     merged(warehouse, PLATFORM_USER, user)
-    later = user.set_column(4, "history_loaded_on", pa.array([date(2026, 3, 9)]))
-    later = later.set_column(3, "profile_location", pa.array(["Leeds"]))
+
+    def changed(table, column, value):
+        return table.set_column(table.schema.get_field_index(column), column, pa.array([value]))
+
+    later = changed(user, "history_loaded_on", date(2026, 3, 9))
+    later = changed(later, "profile_location", "Leeds")
     merged(warehouse, PLATFORM_USER, later)
     assert rows_of(warehouse, "core.platform_user") == [
-        ("x:a", "11", None, "Leeds", date(2026, 3, 1))
+        ("x:a", "11", None, "Leeds", date(2026, 3, 1), "a")
     ]
 
 

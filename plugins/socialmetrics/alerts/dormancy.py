@@ -34,6 +34,7 @@ from socialmetrics.alerts.delivery import Delivery, MessageRejected
 from socialmetrics.alerts.messages import (
     DormantAccount,
     Recipients,
+    UnreachableAccount,
     deterministic_message_id,
     digest_message,
     dormancy_message,
@@ -145,40 +146,48 @@ def send_weekly_digests(engine: Engine, delivery: Delivery, day: date) -> list[A
 
     The week is the ISO week of ``day`` (the run's day), so the first run on or after Monday
     sends it and the other runs of that week send nothing. It lists every account of the
-    organisation in marts.dormant_accounts and goes to the organisation's comms lead, or, when
-    the registry names none, to the owners of the listed accounts. An organisation with no
-    dormant account gets no digest (no spam) and can still get one later that week. Returns
-    and raises as send_dormancy_alerts. Call it with the current day, not from a backfill:
-    the digest lists the accounts dormant now, so a run for a day of an earlier week that
-    never had its digest would send one with today's list.
+    organisation in marts.dormant_accounts and, apart, the accounts the pipeline could not
+    see on the as-of day (status unreachable) with the reason and what to do. It goes to
+    the organisation's comms lead, or, when the registry names none, to the owners of the
+    listed accounts. An organisation with no dormant and no unreachable account gets no
+    digest (no spam) and can still get one later that week. Returns and raises as
+    send_dormancy_alerts. Call it with the current day, not from a backfill: the digest
+    lists the accounts as they are now, so a run for a day of an earlier week that never
+    had its digest would send one with today's list.
     """
     week, monday = iso_week(day)
-    by_organisation: dict[str, list[DormantAccount]] = {}
+    by_organisation: dict[str, tuple[list[DormantAccount], list[UnreachableAccount]]] = {}
     comms: dict[str, str | None] = {}
     for account, comms_email in _dormant_accounts(engine):
-        by_organisation.setdefault(account.organisation, []).append(account)
+        by_organisation.setdefault(account.organisation, ([], []))[0].append(account)
         comms[account.organisation] = comms_email
+    for blind, comms_email in _unreachable_accounts(engine):
+        by_organisation.setdefault(blind.organisation, ([], []))[1].append(blind)
+        comms[blind.organisation] = comms_email
     done = _finished(engine, DIGEST)
     pending = []
-    for organisation, accounts in sorted(by_organisation.items()):
+    for organisation, listed in sorted(by_organisation.items()):
         alert = _Alert(DIGEST, organisation, monday, organisation, None, week)
         recipients = Recipients.of([comms[organisation]])
         if not recipients:
-            recipients = Recipients.of(account.owner_email for account in accounts)
+            recipients = Recipients.of(a.owner_email for group in listed for a in group)
         status = done.get((organisation, monday))
         if status == SENT or (status == NO_RECIPIENT and not recipients):
             continue
-        pending.append((alert, recipients, accounts))
+        pending.append((alert, recipients, listed))
 
     def build(
-        alert: _Alert, recipients: Recipients, accounts: list[DormantAccount]
+        alert: _Alert,
+        recipients: Recipients,
+        listed: tuple[list[DormantAccount], list[UnreachableAccount]],
     ) -> EmailMessage:
         return digest_message(
             alert.organisation,
             week,
-            accounts,
+            listed[0],
             recipients,
             message_id=deterministic_message_id(alert.key),
+            unreachable=listed[1],
         )
 
     return _send_all(engine, delivery, pending, build)
@@ -271,6 +280,44 @@ def _dormant_accounts(engine: Engine) -> list[tuple[DormantAccount, str | None]]
         facts = dict(row)
         comms_email = facts.pop("comms_email")
         found.append((DormantAccount(**facts), comms_email))
+    return found
+
+
+_UNREACHABLE_ACCOUNTS = sa.text(
+    """
+    select
+        activity.account_key,
+        activity.organisation,
+        activity.platform,
+        activity.account_ref,
+        activity.display_name,
+        activity.kind,
+        account.owner_email,
+        activity.unreachable_reason as reason,
+        activity.unreachable_detail as detail,
+        activity.day as as_of,
+        organisation.comms_email
+    from marts.account_activity as activity
+    inner join (select max(day) as day from core.loaded_day) as latest
+        on latest.day = activity.day
+    left join core.account as account
+        on account.account_key = activity.account_key
+    left join core.organisation as organisation
+        on organisation.organisation = activity.organisation
+    where activity.status = 'unreachable'
+    order by activity.organisation, activity.account_key
+    """
+)
+
+
+def _unreachable_accounts(engine: Engine) -> list[tuple[UnreachableAccount, str | None]]:
+    with engine.connect() as conn:
+        rows = conn.execute(_UNREACHABLE_ACCOUNTS).mappings().all()
+    found = []
+    for row in rows:
+        facts = dict(row)
+        comms_email = facts.pop("comms_email")
+        found.append((UnreachableAccount(**facts), comms_email))
     return found
 
 

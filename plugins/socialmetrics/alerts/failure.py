@@ -17,7 +17,7 @@ import re
 from socialmetrics.alerts.delivery import OutboxDelivery, delivery_from_airflow, outbox_dir
 from socialmetrics.alerts.messages import Recipients, failure_message
 
-__all__ = ["ALERT_EMAILS_VARIABLE", "notify_failure"]
+__all__ = ["ALERT_EMAILS_VARIABLE", "alert_email_recipients", "notify_failure"]
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +62,7 @@ def _notify(context) -> None:
     if exception is None and context.get("reason") is not None:
         dag_run_reason = str(context["reason"])
 
-    from socialmetrics.airflow_support import get_variable
-
-    addresses = [
-        address.strip()
-        for address in re.split(r"[,;]", get_variable(ALERT_EMAILS_VARIABLE) or "")
-        if address.strip()
-    ]
-    recipients = Recipients.of(addresses)
+    recipients = alert_email_recipients()
     message = failure_message(
         dag_id=dag_id,
         task_id=task_id,
@@ -100,6 +93,18 @@ def _notify(context) -> None:
             log.exception("could not send the failure notice %s; writing it to the outbox", key)
             where = OutboxDelivery(outbox_dir()).send(message, key)
     log.info("failure notice %s sent to %s via %s", key, ", ".join(recipients.all), where)
+
+
+def alert_email_recipients() -> Recipients:
+    """The data engineers: the addresses of the Variable ``socialmetrics_alert_emails``."""
+    from socialmetrics.airflow_support import get_variable
+
+    addresses = [
+        address.strip()
+        for address in re.split(r"[,;]", get_variable(ALERT_EMAILS_VARIABLE) or "")
+        if address.strip()
+    ]
+    return Recipients.of(addresses)
 
 
 def _log_url(ti) -> str | None:

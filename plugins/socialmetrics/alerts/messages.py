@@ -24,10 +24,12 @@ __all__ = [
     "ACTIONS",
     "DormantAccount",
     "Recipients",
+    "UnreachableAccount",
     "deterministic_message_id",
     "digest_message",
     "dormancy_message",
     "failure_message",
+    "registry_problem_message",
 ]
 
 _MESSAGE_ID_DOMAIN = "socialmetrics.alerts"
@@ -95,6 +97,49 @@ class DormantAccount:
         if self.successor_ref:
             return self.successor_ref
         return "the organisation's district or force account"
+
+
+# What to do about an account the pipeline cannot see, by the reason it cannot.
+UNREACHABLE_ADVICE = {
+    "protected": "check the account: its posts are protected, so nobody outside sees them; "
+    "make it public again, or close it in the registry",
+    "suspended": "check the account: the platform has suspended it; its owner can appeal, "
+    "or record closed_on in the registry",
+    "not_found": "fix the registry: the platform knows no such account; correct account_ref "
+    "in accounts.csv (a renamed or deleted handle?)",
+    "invalid": "fix the registry: account_ref is not a valid account reference",
+    "missing from answer": "nothing yet: the platform left it out of its answer; if it lasts, "
+    "check the account",
+    "not read": "re-authorise or check the connection (x_api, meta_graph_api) and the task "
+    "logs; the next successful run reads the days missed",
+}
+
+
+@dataclass(frozen=True)
+class UnreachableAccount:
+    """An account the pipeline could not see on the as-of day, and why."""
+
+    account_key: str
+    organisation: str
+    platform: str
+    account_ref: str
+    display_name: str | None
+    kind: str
+    owner_email: str | None
+    reason: str
+    detail: str | None
+    as_of: date
+
+    @property
+    def label(self) -> str:
+        if self.platform == "x":
+            return f"@{self.account_ref}"
+        platform = _PLATFORM_NAMES.get(self.platform, self.platform)
+        return f"{self.display_name or self.account_ref} on {platform}"
+
+    @property
+    def advice(self) -> str:
+        return UNREACHABLE_ADVICE.get(self.reason, UNREACHABLE_ADVICE["not read"])
 
 
 @dataclass(frozen=True)
@@ -180,17 +225,23 @@ def digest_message(
     recipients: Recipients,
     *,
     message_id: str | None = None,
+    unreachable: Sequence[UnreachableAccount] = (),
 ) -> EmailMessage:
-    """The weekly digest of an organisation: every account dormant now, longest first."""
+    """The weekly digest of an organisation: every account dormant now, longest first, and,
+    apart, the accounts the pipeline cannot see, each with why and what to do."""
     ordered = sorted(accounts, key=lambda row: (-row.days_dormant, row.account_key))
+    blind = sorted(unreachable, key=lambda row: row.account_key)
     count = len(ordered)
     noun = "account" if count == 1 else "accounts"
     subject = f"Weekly digest {iso_week}: {count} dormant {noun} at {organisation}"
+    if blind:
+        subject += f", {len(blind)} unreachable"
     facts = {
         "organisation": organisation,
         "iso_week": iso_week,
         "accounts": ordered,
-        "as_of": max((row.as_of for row in ordered), default=None),
+        "unreachable": blind,
+        "as_of": max((row.as_of for row in [*ordered, *blind]), default=None),
         "actions": _actions(None),
     }
     return _message(
@@ -239,6 +290,24 @@ def failure_message(
         recipients,
         _TEXT.get_template("failure").render(facts),
         _HTML.get_template("failure").render(facts, subject=subject),
+        message_id=None,
+    )
+
+
+def registry_problem_message(
+    problems: Sequence[str], folder: str, recipients: Recipients
+) -> EmailMessage:
+    """The notice that registry rows were left out of the runs, each with its file, line and
+    column; sent once per problem (alerts.registry_notice)."""
+    count = len(problems)
+    noun = "row" if count == 1 else "rows"
+    subject = f"Registry: {count} {noun} left out of the runs until fixed ({folder})"
+    facts = {"problems": list(problems), "folder": folder}
+    return _message(
+        subject,
+        recipients,
+        _TEXT.get_template("registry").render(facts),
+        _HTML.get_template("registry").render(facts, subject=subject),
         message_id=None,
     )
 
@@ -323,8 +392,25 @@ Data as of {{ account.as_of.isoformat() }}.
 {{ account.dormant_since.isoformat() }}; {{ account.followers_text }} followers
   owner: {{ account.owner_email or "none in the registry" }}
   suggested: {{ account.suggested_action }}
-{% endfor %}
+{% endfor %}{% if accounts %}
 For each: post, hand it over to an active colleague, or close it and redirect its followers.
+{% endif %}{% if unreachable %}
+{{ unreachable | length }} account{{ "" if unreachable | length == 1 else "s" }} could not be \
+seen, so {{ "its" if unreachable | length == 1 else "their" }} silence is not known (never \
+counted as dormant):
+{% for account in unreachable %}
+- {{ account.label }} ({{ account.display_name or account.account_ref }}, {{ account.kind }}): \
+{{ account.reason }}{% if account.detail %} ({{ account.detail }}){% endif %}
+  what to do: {{ account.advice }}
+{% endfor %}{% endif %}""",
+    "registry": """\
+The registry in {{ folder }} has rows the pipeline cannot use. Each is left out of every run \
+until it is fixed; the other accounts run as usual.
+{% for problem in problems %}
+- {{ problem }}{% endfor %}
+
+Fix the file (formats: README 'Registry files'); the next run picks the rows up. You get \
+this email once per problem.
 """,
     "failure": """\
 {{ headline }}
@@ -388,8 +474,30 @@ data as of {{ as_of.isoformat() if as_of else "unknown" }}).</p>
 <td>{{ account.owner_email or "none in the registry" }}</td>
 <td>{{ account.suggested_action }}</td></tr>
 {% endfor %}</table>
-<p>For each: post, hand it over to an active colleague, or close it and redirect its
-followers.</p>
+{% if accounts %}<p>For each: post, hand it over to an active colleague, or close it and
+redirect its followers.</p>{% endif %}
+{% if unreachable %}<p>{{ unreachable | length }} account{{ "" if unreachable | length == 1
+else "s" }} could not be seen, so their silence is not known (never counted as dormant):</p>
+<table cellpadding="4" border="1" style="border-collapse: collapse">
+<tr><th>Account</th><th>Kind</th><th>Why</th><th>What to do</th></tr>
+{% for account in unreachable %}<tr><td>{{ account.label }}<br>\
+{{ account.display_name or account.account_ref }}</td><td>{{ account.kind }}</td>\
+<td>{{ account.reason }}{% if account.detail %}: {{ account.detail }}{% endif %}</td>\
+<td>{{ account.advice }}</td></tr>
+{% endfor %}</table>{% endif %}
+</body></html>
+""",
+    "registry": """\
+<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>{{ subject }}</title></head>
+<body style="font-family: sans-serif">
+<p>The registry in <code>{{ folder }}</code> has rows the pipeline cannot use. Each is left out
+of every run until it is fixed; the other accounts run as usual.</p>
+<ul>
+{% for problem in problems %}<li>{{ problem }}</li>
+{% endfor %}</ul>
+<p>Fix the file (formats: README 'Registry files'); the next run picks the rows up. You get
+this email once per problem.</p>
 </body></html>
 """,
     "failure": """\

@@ -46,7 +46,7 @@ from socialmetrics.load import CORE_TARGETS, load_run
 from socialmetrics.registry import load_registry
 from socialmetrics.sandbox.scenario import national_scenario
 from socialmetrics.settings import Settings
-from socialmetrics.staging.x import SNAPSHOT_COLUMNS
+from socialmetrics.staging.frames import SNAPSHOT_COLUMNS
 from socialmetrics.validation.validate import REJECTED_COLUMNS
 from socialmetrics.warehouse.bulk import append_arrow
 from socialmetrics.warehouse.engine import warehouse_engine
@@ -68,6 +68,7 @@ COLUMN_TYPES = {
     "account_key": "text",
     "snapshot_date": "date",
     "platform_user_id": "text",
+    "username": "text",
     "created_at": "timestamp",
     "profile_location": "text",
     "followers_count": "bigint",
@@ -93,6 +94,7 @@ def account_day_rows(rows: int, days: int = DAYS, seed: int = 0) -> pd.DataFrame
             "account_key": [f"x:bench{a:07d}" for a in account],
             "snapshot_date": [FIRST_DAY + timedelta(days=int(d)) for d in day],
             "platform_user_id": [str(9_000_000_000 + a) for a in account],
+            "username": [f"bench{a:07d}" for a in account],
             "created_at": (
                 np.datetime64("2012-01-01T00:00:00", "us")
                 + (account * 86_400_000_000 // 7).astype("timedelta64[us]")

@@ -21,6 +21,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from enum import Enum
 from typing import Any, ClassVar, Self
 from urllib.parse import parse_qsl, urlsplit
@@ -39,6 +40,7 @@ __all__ = [
     "RetryingClient",
     "TimeoutSession",
     "Verdict",
+    "answer_time",
     "backoff_delay",
     "build_session",
     "header_int",
@@ -64,7 +66,8 @@ class ResponseRecord:
     """One answer from a platform API, as received, for the raw landing.
 
     ``endpoint`` is the path template (``/2/users/:id/tweets``), ``params`` the query
-    parameters as sent (never a credential), ``fetched_at`` the UTC time the answer arrived,
+    parameters as sent (never a credential), ``fetched_at`` the UTC time of the answer (see
+    :func:`answer_time`),
     ``status`` the HTTP status and ``body`` the body text exactly as received, even when it
     is not JSON (an error page, a cut-off answer).
     """
@@ -180,7 +183,7 @@ def landing_hook(
             platform=platform,
             endpoint=endpoint,
             params=public_params(response.request.url if response.request else response.url),
-            fetched_at=now(),
+            fetched_at=answer_time(response.headers, now),
             status=response.status_code,
             body=response.text,
         )
@@ -188,6 +191,25 @@ def landing_hook(
         return response
 
     return hook
+
+
+def answer_time(headers: Mapping[str, str], clock: Callable[[], datetime]) -> datetime:
+    """When an answer was given: its HTTP ``Date`` header (UTC), else ``clock()``.
+
+    What a platform reports (a follower count, a page of followers) is true at the moment
+    the platform answered, and that moment dates it in the warehouse. The platform's own
+    clock says it best: it does not drift with a worker's clock, and a recorded or
+    simulated platform (the sandbox) dates its answers as it means them.
+    """
+    raw = headers.get("Date") if headers is not None else None
+    if raw:
+        try:
+            stamped = parsedate_to_datetime(raw)
+        except (TypeError, ValueError, IndexError):
+            stamped = None
+        if stamped is not None and stamped.tzinfo is not None:
+            return stamped.astimezone(UTC)
+    return clock()
 
 
 def backoff_delay(
@@ -229,7 +251,7 @@ def parse_json(body: str) -> tuple[Any, str | None]:
 class Verdict(Enum):
     """What a platform's rules make of one answer (see :meth:`RetryingClient._classify`)."""
 
-    AUTH = "auth"  # the credentials were refused: raise at once
+    AUTH = "auth"  # the connection was refused as a whole (credentials, budget): raise at once
     RATE_LIMITED = "rate_limited"  # wait (RetryingClient._rate_limit_wait), then retry
     TRANSIENT = "transient"  # retry on the backoff schedule
     ERROR = "error"  # an error answer, whatever its status: raise
@@ -237,10 +259,16 @@ class Verdict(Enum):
 
 @dataclass(frozen=True)
 class RetryOutcome:
-    """Outcome of one attempt that is worth another try."""
+    """Outcome of one attempt that is worth another try.
+
+    ``verdict`` and ``error`` are set when an error answer caused it: what the platform said
+    decides what the caller is told once the retries run out (:meth:`RetryingClient._given_up`).
+    """
 
     reason: str
     wait: float | None = None  # None: use the backoff schedule
+    verdict: Verdict | None = None
+    error: Exception | None = None
 
 
 class RetryingClient(ABC):
@@ -339,13 +367,7 @@ class RetryingClient(ABC):
             if not isinstance(outcome, RetryOutcome):
                 return outcome
             if retries >= self._max_retries:
-                raise self.error_class(
-                    self._redact(
-                        f"{self.API_NAME} GET {path} failed after {retries + 1} attempts; "
-                        f"last: {outcome.reason}"
-                    ),
-                    endpoint=endpoint,
-                )
+                raise self._given_up(endpoint, path, retries + 1, outcome)
             delay = (
                 outcome.wait
                 if outcome.wait is not None
@@ -412,11 +434,17 @@ class RetryingClient(ABC):
             return RetryOutcome(
                 f"rate limited (HTTP {status}{detail})",
                 wait=self._rate_limit_wait(endpoint, path, response.headers, retries),
+                verdict=verdict,
+                error=self._answer_error(endpoint, path, response, payload),
             )
         if status in RETRYABLE_STATUSES or status >= 500:
             return RetryOutcome(f"HTTP {status} {response.reason}{detail}")
         if verdict is Verdict.TRANSIENT:
-            return RetryOutcome(f"HTTP {status}{detail} (transient)")
+            return RetryOutcome(
+                f"HTTP {status}{detail} (transient)",
+                verdict=verdict,
+                error=self._answer_error(endpoint, path, response, payload),
+            )
         if 300 <= status < 400:
             raise self.error_class(
                 f"{self.API_NAME} GET {path} answered HTTP {status}, redirecting to "
@@ -436,6 +464,19 @@ class RetryingClient(ABC):
             raise self._shape_error(endpoint, path, payload)
         self._note_success(endpoint, response)
         return payload
+
+    def _given_up(
+        self, endpoint: str, path: str, attempts: int, outcome: RetryOutcome
+    ) -> Exception:
+        """The error raised once ``attempts`` attempts were all worth another try. A
+        platform may say more than the message (e.g. a throttle), from ``outcome``."""
+        return self.error_class(
+            self._redact(
+                f"{self.API_NAME} GET {path} failed after {attempts} attempts; "
+                f"last: {outcome.reason}"
+            ),
+            endpoint=endpoint,
+        )
 
     def _land(self, record: ResponseRecord) -> None:
         """Hand an answer to ``on_response`` (only called when there is one)."""

@@ -28,6 +28,7 @@ from socialmetrics.connectors.http import (
     ResponseCallback,
     ResponseRecord,
     RetryingClient,
+    RetryOutcome,
     Verdict,
     backoff_delay,
 )
@@ -41,10 +42,12 @@ __all__ = [
     "PAGE",
     "PAGE_INSIGHTS",
     "PAGE_POSTS",
+    "PERMISSION_CODES",
     "RATE_LIMIT_CODES",
     "Insights",
     "MetaApiError",
     "MetaAuthError",
+    "MetaThrottled",
     "MetaGraphClient",
     "redact_secrets",
 ]
@@ -75,11 +78,13 @@ INSIGHTS_MAX_DAYS = 90  # days between since and until in one insights call
 
 # Graph error codes. Rate limits: back off and resume. Auth: fail at once, naming the
 # connection. Transient: retry with backoff like a 5xx.
-RATE_LIMIT_CODES = frozenset({4, 17, 32, 341, 613, *range(80001, 80015)})
+ACCOUNT_THROTTLE_CODES = frozenset({32, *range(80001, 80015)})
+RATE_LIMIT_CODES = frozenset({4, 17, 341, 613, *ACCOUNT_THROTTLE_CODES})
 TOKEN_CODES = frozenset({102, 104, 190})
 PERMISSION_CODES = frozenset({3, 10, *range(200, 300)})
 TRANSIENT_CODES = frozenset({1, 2})
 INVALID_PARAMETER = 100
+NOT_FOUND_SUBCODE = 33
 RATE_LIMIT_HEADERS = ("X-Business-Use-Case-Usage", "X-Ad-Account-Usage")
 USAGE_HEADERS = ("X-App-Usage", "X-Page-Usage")
 _VERSION = re.compile(r"/v\d+\.\d+$")
@@ -128,6 +133,19 @@ class MetaApiError(Exception):
     def not_found(self) -> bool:
         """Error #100 subcode 33: the page or account does not exist or is not reachable."""
         return self.code == INVALID_PARAMETER and self.subcode == 33
+
+
+class MetaThrottled(MetaApiError):
+    """Graph keeps refusing for longer than the client may wait: a throttle of one Page or
+    Instagram account (``scope`` ``account``: codes 32 and 80001-80014) or of the whole App
+    (``scope`` ``app``: 4, 17, 341, 613). ``wait_seconds`` is Graph's estimate of when
+    access returns, when it gave one. Not a failure: the accounts it stops are read next
+    run."""
+
+    def __init__(self, message: str, *, scope: str, wait_seconds: float | None, **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.scope = scope
+        self.wait_seconds = wait_seconds
 
 
 class MetaAuthError(MetaApiError):
@@ -435,6 +453,10 @@ class MetaGraphClient(RetryingClient):
             return Verdict.RATE_LIMITED
         if error and (code in TRANSIENT_CODES or error.get("is_transient") is True):
             return Verdict.TRANSIENT
+        # Graph answers #100/33 ("does not exist") for live nodes too while it throttles: ask
+        # again before believing it.
+        if code == INVALID_PARAMETER and _int(error.get("error_subcode")) == NOT_FOUND_SUBCODE:
+            return Verdict.TRANSIENT
         return Verdict.ERROR if error else None
 
     def _error_detail(self, payload: Any) -> str:
@@ -476,10 +498,13 @@ class MetaGraphClient(RetryingClient):
         if minutes:
             wait = minutes * 60.0
             if wait > self._max_rate_limit_wait:
-                raise MetaApiError(
+                raise MetaThrottled(
                     f"Graph API GET {path}: rate limited and access returns in about "
                     f"{minutes:g} min (estimated_time_to_regain_access), longer than "
-                    f"max_rate_limit_wait={self._max_rate_limit_wait:g} s; not waiting",
+                    f"the {self._max_rate_limit_wait:g} s this run may wait "
+                    "(socialmetrics_max_rate_limit_wait_seconds)",
+                    scope="account",  # the Business Use Case header is per Page or account
+                    wait_seconds=wait,
                     endpoint=endpoint,
                 )
             return wait
@@ -487,6 +512,26 @@ class MetaGraphClient(RetryingClient):
             self._max_rate_limit_wait,
             backoff_delay(retries, self._rate_limit_backoff, self._rng, maximum=300.0),
         )
+
+    def _given_up(
+        self, endpoint: str, path: str, attempts: int, outcome: RetryOutcome
+    ) -> Exception:
+        error = outcome.error
+        if outcome.verdict is Verdict.RATE_LIMITED:
+            code = error.code if isinstance(error, MetaApiError) else None
+            return MetaThrottled(
+                self._redact(
+                    f"Graph API GET {path} still rate limited after {attempts} attempts; "
+                    f"last: {outcome.reason}"
+                ),
+                scope="account" if code in ACCOUNT_THROTTLE_CODES else "app",
+                wait_seconds=None,
+                endpoint=endpoint,
+                code=code,
+            )
+        if isinstance(error, MetaApiError) and error.not_found:
+            return error  # still "does not exist" after the retries: believe it now
+        return super()._given_up(endpoint, path, attempts, outcome)
 
     def _note_usage(self, headers: Any) -> None:
         """At 100 % of a usage limit, the next call would be throttled: wait first."""

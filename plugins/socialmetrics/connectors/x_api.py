@@ -31,11 +31,15 @@ __all__ = [
     "XApiError",
     "XAuthError",
     "XClient",
+    "XConnectionError",
+    "XResourceError",
+    "problem_reason",
 ]
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "x"
+USERS = "/2/users"
 USERS_BY = "/2/users/by"
 USER_TWEETS = "/2/users/:id/tweets"
 USER_FOLLOWERS = "/2/users/:id/followers"
@@ -70,12 +74,27 @@ class XApiError(Exception):
         self.errors = list(errors)
 
 
-class XAuthError(XApiError):
-    """401/403: the credentials of the Airflow connection were refused. Never retried."""
+class XConnectionError(XApiError):
+    """The Airflow connection cannot be used at all now, for any account: the run must fail
+    at once, naming the connection and what to do. Never retried."""
 
     def __init__(self, message: str, *, connection_id: str, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.connection_id = connection_id
+
+
+class XAuthError(XConnectionError):
+    """401/403: the credentials of the Airflow connection were refused."""
+
+
+class XResourceError(XApiError):
+    """An answer about one account that is not data: the account is protected, suspended,
+    deleted or unknown (X answers HTTP 200 with only an ``errors`` array). Only that account
+    is affected; ``reason`` is a short word for it (:func:`problem_reason`)."""
+
+    @property
+    def reason(self) -> str:
+        return problem_reason(self.errors[0]) if self.errors else "refused"
 
 
 @dataclass(frozen=True)
@@ -177,29 +196,65 @@ class XClient(RetryingClient):
         """
         if isinstance(usernames, str):
             raise TypeError("usernames must be a sequence of usernames, not one string")
-        names = list(usernames)
+        return self._lookup(USERS_BY, "/2/users/by", "usernames", list(usernames), user_fields)
+
+    def _lookup(
+        self,
+        endpoint: str,
+        path: str,
+        parameter: str,
+        values: list[str],
+        user_fields: Sequence[str],
+    ) -> UserLookup:
         users: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
-        for batch in _batches(names, LOOKUP_BATCH):
-            params = {"usernames": ",".join(batch)}
-            if user_fields:
-                params["user.fields"] = ",".join(user_fields)
-            payload = self._get(USERS_BY, "/2/users/by", params)
-            if "data" not in payload and "errors" not in payload:
-                raise self._drift(USERS_BY, "has neither `data` nor `errors`", payload)
-            data = payload.get("data", [])
-            if not isinstance(data, list):
-                raise self._drift(USERS_BY, "`data` is not a list", payload)
-            users.extend(data)
-            errors.extend(_error_list(payload))
+        for batch in _batches(values, LOOKUP_BATCH):
+            while batch:
+                params = {parameter: ",".join(batch)}
+                if user_fields:
+                    params["user.fields"] = ",".join(user_fields)
+                try:
+                    payload = self._get(endpoint, path, params)
+                except XApiError as exc:
+                    refused = _invalid_values(exc, parameter)
+                    if not refused:
+                        raise
+                    # One malformed name makes X refuse the whole call (HTTP 400): record it
+                    # as that name's error and ask again for the others.
+                    errors += [_invalid_value_error(value, parameter, exc) for value in refused]
+                    batch = [value for value in batch if value not in refused]
+                    continue
+                if "data" not in payload and "errors" not in payload:
+                    raise self._drift(endpoint, "has neither `data` nor `errors`", payload)
+                data = payload.get("data", [])
+                if not isinstance(data, list):
+                    raise self._drift(endpoint, "`data` is not a list", payload)
+                users.extend(data)
+                errors.extend(_error_list(payload))
+                break
         if errors:
             log.info(
-                "X API %s: %d of %d usernames not returned (kept as errors)",
-                USERS_BY,
+                "X API %s: %d of %d %s not returned (kept as errors)",
+                endpoint,
                 len(errors),
-                len(names),
+                len(values),
+                parameter,
             )
         return UserLookup(users=users, errors=errors)
+
+    def lookup_users_by_id(
+        self,
+        user_ids: Sequence[str],
+        user_fields: Sequence[str] = ("created_at", "location", "public_metrics"),
+    ) -> UserLookup:
+        """Look up users by their numeric id, 100 per call (``GET /2/users?ids=``).
+
+        Known accounts are looked up this way: an id survives a change of username. Returns
+        and raises as :meth:`lookup_users`.
+        """
+        if isinstance(user_ids, str):
+            raise TypeError("user_ids must be a sequence of ids, not one string")
+        return self._lookup(USERS, "/2/users", "ids", list(user_ids), user_fields)
 
     def user_posts(
         self,
@@ -212,12 +267,13 @@ class XClient(RetryingClient):
         """Posts of ``user_id`` created in [start_time, end_time] (``GET /2/users/:id/tweets``).
 
         Naive times are taken as UTC, as everywhere in the pipeline; both are sent as
-        RFC 3339 UTC (``...Z``), to the second. Asks
-        for ``created_at`` and ``public_metrics``, 100 posts a page, following
-        ``meta.next_token`` until it is absent or ``max_posts`` posts are in (the API serves
-        only the 3,200 most recent). A window without posts returns ``[]``. Raises
-        :class:`XApiError` on a page with neither ``data`` nor ``meta`` (e.g. unknown user).
-        Records are returned as received, not validated.
+        RFC 3339 UTC (``...Z``), to the second. Asks for ``created_at``, ``public_metrics``,
+        ``referenced_tweets`` (what tells a repost, reply or quote from an original post)
+        and ``author_id``, 100 posts a page, following ``meta.next_token`` until it is
+        absent or ``max_posts`` posts are in (the API serves only the 3,200 most recent). A
+        window without posts returns ``[]``. Raises :class:`XResourceError` when X answers
+        only errors about the account (protected, suspended, unknown). Records are returned
+        as received, not validated.
         """
         start_utc, end_utc = _as_utc(start_time), _as_utc(end_time)
         start, end = _rfc3339(start_utc), _rfc3339(end_utc)
@@ -226,7 +282,7 @@ class XClient(RetryingClient):
         params = {
             "start_time": start,
             "end_time": end,
-            "tweet.fields": "created_at,public_metrics",
+            "tweet.fields": "created_at,public_metrics,referenced_tweets,author_id",
         }
         return self._paged(
             USER_TWEETS,
@@ -241,7 +297,7 @@ class XClient(RetryingClient):
 
         ``GET /2/users/:id/followers`` with ``user.fields=location`` and
         ``max_results=min(1000, remaining)``, paged by ``meta.next_token``. Raises
-        :class:`XApiError` on a page with neither ``data`` nor ``meta``.
+        :class:`XResourceError` when X answers only errors about the account.
         """
         return self._paged(
             USER_FOLLOWERS,
@@ -275,6 +331,16 @@ class XClient(RetryingClient):
                 params["pagination_token"] = token
             payload = self._get(endpoint, path, params)
             if "data" not in payload and "meta" not in payload:
+                if _error_list(payload):
+                    raise XResourceError(
+                        self._redact(
+                            f"X API GET {path}: HTTP 200 with only errors about the account: "
+                            f"{_problem_text(payload)}"
+                        ),
+                        endpoint=endpoint,
+                        status=200,
+                        errors=_error_list(payload),
+                    )
                 raise self._drift(endpoint, "has neither `data` nor `meta`", payload, path)
             data = payload.get("data", [])  # an empty page has no `data` key at all
             meta = payload.get("meta") or {}
@@ -315,7 +381,8 @@ class XClient(RetryingClient):
         self._note_rate_limit(endpoint, response.headers)
 
     def _classify(self, status: int, payload: Any) -> Verdict | None:
-        if status in (401, 403):
+        # A spent budget is not a rate limit: waiting 15 minutes cannot bring it back.
+        if status in (401, 402, 403) or _budget_problem(payload):
             return Verdict.AUTH
         if _is_rate_limited(status, payload):
             return Verdict.RATE_LIMITED
@@ -398,6 +465,14 @@ class XClient(RetryingClient):
         detail = _problem_text(payload) or response.reason or "no detail"
         env_var = _conn_env_var(self.connection_id)
         cid = self.connection_id
+        if status == 402 or _budget_problem(payload):
+            return XConnectionError(
+                self._redact(_budget_message(cid, path, status, problem, detail)),
+                connection_id=cid,
+                endpoint=endpoint,
+                status=status,
+                errors=_error_list(payload),
+            )
         if status == 401:
             message = (
                 f"X API refused the credentials of Airflow connection {cid!r} on GET {path} "
@@ -479,6 +554,73 @@ def _error_list(payload: Any) -> list[dict[str, Any]]:
     if not isinstance(errors, list):
         return []
     return [e if isinstance(e, dict) else {"message": str(e)} for e in errors]
+
+
+def problem_reason(error: dict[str, Any]) -> str:
+    """A short word for what one of X's ``errors`` says about an account: ``protected``,
+    ``suspended``, ``not_found``, ``invalid`` or, for anything else, ``refused``."""
+    kind = str(error.get("type") or "")
+    words = f"{error.get('title', '')} {error.get('detail', '')} {error.get('message', '')}"
+    if "suspended" in words.lower():
+        return "suspended"
+    if kind.endswith("not-authorized-for-resource"):
+        return "protected"
+    if kind.endswith("resource-not-found") or "could not find" in words.lower():
+        return "not_found"
+    if kind.endswith("invalid-request"):
+        return "invalid"
+    return "refused"
+
+
+BUDGET_PROBLEMS = ("UsageCapExceeded", "CreditsDepleted")
+
+
+def _budget_problem(payload: Any) -> bool:
+    """X's answer that the App's paid budget is spent (monthly cap, or no credits)."""
+    if not isinstance(payload, dict):
+        return False
+    kind = str(payload.get("type") or "")
+    return payload.get("title") in BUDGET_PROBLEMS or kind.endswith(("usage-capped", "/credits"))
+
+
+def _budget_message(cid: str, path: str, status: int, problem: dict, detail: str) -> str:
+    title = problem.get("title") or "payment required"
+    if title == "UsageCapExceeded" or str(problem.get("type", "")).endswith("usage-capped"):
+        period = problem.get("period") or "current"
+        scope = problem.get("scope") or "App"
+        return (
+            f"X API usage cap reached for Airflow connection {cid!r} on GET {path} (HTTP "
+            f"{status} {title}: {detail}; period {period}, scope {scope}). No account can be "
+            f"read until the {period.lower()} cap resets or the plan is raised in the X "
+            "developer portal; rerun then. Waiting cannot help, so the run stops here."
+        )
+    return (
+        f"X API has no credits left for Airflow connection {cid!r} on GET {path} (HTTP "
+        f"{status} {title}: {detail}). Buy credits or change the plan in the X developer "
+        "portal, then rerun."
+    )
+
+
+def _invalid_values(exc: XApiError, parameter: str) -> list[str]:
+    """The values of ``parameter`` that a 400 ``invalid-request`` answer names as invalid."""
+    if exc.status != 400:
+        return []
+    named = []
+    for error in exc.errors:
+        values = (error.get("parameters") or {}).get(parameter)
+        if isinstance(values, list):
+            named += [str(v) for v in values]
+    return named
+
+
+def _invalid_value_error(value: str, parameter: str, exc: XApiError) -> dict[str, Any]:
+    return {
+        "value": value,
+        "parameter": parameter,
+        "title": "Invalid Request",
+        "detail": str(exc),
+        "type": "https://api.twitter.com/2/problems/invalid-request",
+    }
 
 
 def _is_rate_limited(status: int, payload: Any) -> bool:

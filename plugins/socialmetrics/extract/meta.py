@@ -1,15 +1,21 @@
-"""Extract one batch of Facebook pages and Instagram accounts into the raw landing (SPEC §5.2,
-§5.3), through the Airflow connection ``meta_graph_api``.
+"""Extract one batch of Facebook pages and Instagram accounts into the raw landing, through
+the Airflow connection ``meta_graph_api``.
 
 Only answers are written here; parsing happens afterwards from the landing file
 (:mod:`socialmetrics.staging.meta`), so a batch can be re-processed without calling the API
 again. Each answer carries the context it was asked in: ``{"kind": ..., "account_key": ...}``
 with kinds ``page``, ``posts``, ``insights``, ``ig_user``, ``media`` and
 ``follower_cities``.
+
+One account never sinks the others: a page Graph says does not exist, an optional edge it
+refuses (insights, follower cities) and a throttle longer than the run may wait are noted
+and the batch goes on; a throttled account is read again next run. Only a refused token
+stops the batch.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,10 +24,19 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from socialmetrics.connectors import meta_metrics
-from socialmetrics.connectors.meta_graph import CONNECTION_ID, MetaApiError, MetaGraphClient
+from socialmetrics.connectors.meta_graph import (
+    CONNECTION_ID,
+    PERMISSION_CODES,
+    MetaApiError,
+    MetaAuthError,
+    MetaGraphClient,
+    MetaThrottled,
+)
 from socialmetrics.errors import ConfigurationError
 from socialmetrics.landing import LandingWriter
 from socialmetrics.window import RunWindow
+
+log = logging.getLogger(__name__)
 
 META_CONN_ID = CONNECTION_ID
 INSIGHTS_HISTORY_DAYS = 730  # the Graph API keeps two years of insights
@@ -100,20 +115,19 @@ def extract_meta_batch(
     ``sample_followers``. Per Facebook page: its fields, its posts from ``since`` to the end
     of the window, its daily insights over the same days (at most the last two years) for
     the metrics the registry says are valid ``today``, and, when ``sample_followers``, its
-    followers by city for the window's day. Per Instagram account: its fields, its media
-    over the same range and, when due, its followers by city.
+    followers by city. Per Instagram account: its fields, its media over the same range
+    and, when due, its followers by city.
 
-    A page or account the API says does not exist (error #100/33) is skipped and left to
-    staging to record; a retired metric is skipped by the client. Returns a summary (batch,
-    landing file, calls per endpoint, unavailable metrics and missing accounts). Raises
-    MetaAuthError on a refused token (the landing file is then not written) and MetaApiError
-    when an answer stays unusable after the retries.
+    Returns a summary: batch, landing file, calls per endpoint, ``unavailable_metrics``,
+    ``missing_accounts`` (Graph says they do not exist), ``failures`` (account_key ->
+    message: answers that stayed unusable) and ``deferred`` (account_key -> why: throttled
+    for longer than the client may wait; an App-wide throttle defers every account left).
+    Raises MetaAuthError on a refused token; what was landed until then is kept.
     """
     accounts = batch["accounts"]
     as_of = (today or (lambda: datetime.now(UTC).date()))()
     until = _day_after(window.end)
-    unavailable: dict[str, list[str]] = {}
-    missing: list[str] = []
+    outcome = _BatchOutcome()
     with LandingWriter(landing_path) as landing:
         client = MetaGraphClient(
             credentials.base_url,
@@ -124,26 +138,12 @@ def extract_meta_batch(
             **(client_options or {}),
         )
         with client:
-            for account in accounts:
-                key = account["account_key"]
-                since = datetime.fromisoformat(account["since"])
-                try:
-                    if account["platform"] == "facebook":
-                        lost = _extract_page(client, landing, account, since, window, until, as_of)
-                    elif account["platform"] == "instagram":
-                        lost = _extract_ig(client, landing, account, since, window, as_of)
-                    else:
-                        raise ConfigurationError(
-                            f"account {key}: platform {account['platform']!r} is not a Meta "
-                            "platform (facebook or instagram)"
-                        )
-                except MetaApiError as exc:
-                    if not exc.not_found:
-                        raise
-                    missing.append(key)  # landed; staging records it
-                    continue
-                if lost:
-                    unavailable[key] = lost
+            for position, account in enumerate(accounts):
+                if outcome.app_throttled:
+                    for rest in accounts[position:]:
+                        outcome.deferred[rest["account_key"]] = outcome.app_throttled
+                    break
+                outcome.extract(client, landing, account, window, until, as_of)
             calls = dict(client.calls)
     return {
         "batch": batch["batch"],
@@ -151,9 +151,66 @@ def extract_meta_batch(
         "landing_file": str(landing_path),
         "accounts": len(accounts),
         "calls": calls,
-        "unavailable_metrics": unavailable,
-        "missing_accounts": missing,
+        "unavailable_metrics": outcome.unavailable,
+        "missing_accounts": outcome.missing,
+        "failures": outcome.failures,
+        "deferred": outcome.deferred,
     }
+
+
+class _BatchOutcome:
+    """What happened to each account of a batch that is not its landed answers."""
+
+    def __init__(self) -> None:
+        self.unavailable: dict[str, list[str]] = {}
+        self.missing: list[str] = []
+        self.failures: dict[str, str] = {}
+        self.deferred: dict[str, str] = {}
+        self.app_throttled: str | None = None
+
+    def extract(self, client, landing, account, window, until, as_of) -> None:
+        key = account["account_key"]
+        since = datetime.fromisoformat(account["since"])
+        try:
+            if account["platform"] == "facebook":
+                lost = _extract_page(client, landing, account, since, window, until, as_of)
+            elif account["platform"] == "instagram":
+                lost = _extract_ig(client, landing, account, since, window, as_of)
+            else:
+                raise ConfigurationError(
+                    f"account {key}: platform {account['platform']!r} is not a Meta "
+                    "platform (facebook or instagram)"
+                )
+        except MetaAuthError:
+            raise
+        except MetaThrottled as exc:
+            why = f"throttled by Graph ({exc}); read again next run"
+            self.deferred[key] = why
+            if exc.scope == "app":
+                self.app_throttled = why
+            log.warning("%s deferred: %s", key, exc)
+            return
+        except MetaApiError as exc:
+            if exc.not_found:
+                self.missing.append(key)  # landed; staging records it
+            else:
+                self.failures[key] = str(exc)
+                log.warning("%s: not read this run: %s", key, exc)
+            return
+        if lost:
+            self.unavailable[key] = lost
+
+
+def _refuses_an_optional_edge(exc: MetaApiError) -> bool:
+    """Whether Graph refused an optional call (insights, follower cities) for this account
+    only: a permission the App lacks for this edge (#10) or a parameter it will not take for
+    this account (#100/2108006, an account too small for demographics). A refused token, a
+    throttle or a missing account is not that."""
+    if isinstance(exc, MetaThrottled) or exc.not_found or exc.code is None:
+        return False
+    if isinstance(exc, MetaAuthError):
+        return exc.code in PERMISSION_CODES
+    return True
 
 
 def _extract_page(
@@ -166,7 +223,7 @@ def _extract_page(
     as_of: date,
 ) -> list[str]:
     key, page_id = account["account_key"], str(account["account_ref"])
-    landing.context = {"kind": "page", "account_key": key}
+    landing.context = {"kind": "page", "account_key": key, "since": account["since"]}
     client.page(page_id)
     landing.context = {"kind": "posts", "account_key": key}
     client.page_posts(page_id, since, window.end)
@@ -175,14 +232,22 @@ def _extract_page(
     first = max(since.date(), until - timedelta(days=INSIGHTS_HISTORY_DAYS))
     if metrics and first < until:
         landing.context = {"kind": "insights", "account_key": key}
-        lost += client.page_insights(page_id, metrics, first, until).unavailable
-    if account.get("sample_followers"):
-        city_metric = meta_metrics.follower_city_metric("facebook", as_of)
-        if city_metric is not None:
-            landing.context = {"kind": "follower_cities", "account_key": key}
-            day = window.day
-            result = client.page_insights(page_id, [city_metric], day, day + timedelta(days=1))
-            lost += result.unavailable
+        try:
+            lost += client.page_insights(page_id, metrics, first, until).unavailable
+        except MetaApiError as exc:
+            if not _refuses_an_optional_edge(exc):
+                raise
+            lost.append("page insights")
+    city_metric = meta_metrics.follower_city_metric("facebook", as_of)
+    if account.get("sample_followers") and city_metric is not None:
+        landing.context = {"kind": "follower_cities", "account_key": key}
+        day, next_day = window.day, window.day + timedelta(days=1)
+        try:
+            lost += client.page_insights(page_id, [city_metric], day, next_day).unavailable
+        except MetaApiError as exc:
+            if not _refuses_an_optional_edge(exc):
+                raise
+            lost.append(city_metric)
     return lost
 
 
@@ -195,18 +260,19 @@ def _extract_ig(
     as_of: date,
 ) -> list[str]:
     key, ig_id = account["account_key"], str(account["account_ref"])
-    landing.context = {"kind": "ig_user", "account_key": key}
+    landing.context = {"kind": "ig_user", "account_key": key, "since": account["since"]}
     client.ig_user(ig_id)
     landing.context = {"kind": "media", "account_key": key}
     client.ig_media(ig_id, since, window.end)
-    if account.get("sample_followers"):
-        if meta_metrics.follower_city_metric("instagram", as_of) is None:
-            return ["follower_demographics"]
-        landing.context = {"kind": "follower_cities", "account_key": key}
-        try:
-            client.ig_follower_cities(ig_id)
-        except MetaApiError as exc:
-            if not exc.invalid_metric:
-                raise
-            return ["follower_demographics"]
+    if not account.get("sample_followers"):
+        return []
+    if meta_metrics.follower_city_metric("instagram", as_of) is None:
+        return ["follower_demographics"]
+    landing.context = {"kind": "follower_cities", "account_key": key}
+    try:
+        client.ig_follower_cities(ig_id)
+    except MetaApiError as exc:
+        if not (exc.invalid_metric or _refuses_an_optional_edge(exc)):
+            raise
+        return ["follower_demographics"]
     return []

@@ -16,32 +16,48 @@ from socialmetrics.registry import Registry
 from socialmetrics.settings import Settings
 from socialmetrics.window import RunWindow
 
+_KNOWN_ACCOUNTS = sa.text(
+    """
+    select
+        users.account_key,
+        users.platform_user_id,
+        coalesce(reads.last_read_on, snapshots.last_snapshot_on) as last_read_on,
+        this_day.covered_from as read_from_on_this_day
+    from core.platform_user as users
+    left join (
+        select account_key, max(covered_to) as last_read_on
+        from core.account_read
+        where outcome = 'read' and covered_to < :day
+        group by account_key
+    ) as reads on reads.account_key = users.account_key
+    left join (
+        select account_key, max(snapshot_date) as last_snapshot_on
+        from core.account_snapshot
+        where snapshot_date < :day
+        group by account_key
+    ) as snapshots on snapshots.account_key = users.account_key
+    left join core.account_read as this_day
+        on this_day.account_key = users.account_key and this_day.run_day = :day
+    """
+)
+_LATEST_SAMPLES = sa.text(
+    """
+    select account_key, max(day) from (
+        select account_key, sample_date as day from core.follower_sample
+        union all
+        select account_key, snapshot_date as day from core.follower_breakdown
+    ) as samples group by account_key
+    """
+)
 
-def _known_accounts(engine: Engine, day) -> tuple[dict[str, object], dict[str, object]]:
+
+def _known_accounts(engine: Engine, day) -> tuple[dict[str, tuple], dict[str, object]]:
+    """Known accounts (key -> (platform user id, last day a run read their posts before
+    ``day``, first day an earlier run for ``day`` itself read from)), and each account's
+    latest follower sample or breakdown day."""
     with engine.connect() as conn:
-        # Known accounts with the last day before this one that a run read them.
-        known = dict(
-            conn.execute(
-                sa.text(
-                    "select u.account_key, max(s.snapshot_date) from core.platform_user u "
-                    "left join core.account_snapshot s on s.account_key = u.account_key "
-                    "and s.snapshot_date < :day group by u.account_key"
-                ),
-                {"day": day},
-            ).all()
-        )
-        sampled = dict(
-            conn.execute(
-                sa.text(
-                    "select account_key, max(day) from ("
-                    "select account_key, sample_date as day from core.follower_sample "
-                    "union all "
-                    "select account_key, snapshot_date as day from core.follower_breakdown"
-                    ") as samples where day <= :day group by account_key"
-                ),
-                {"day": day},
-            ).all()
-        )
+        known = {row[0]: tuple(row[1:]) for row in conn.execute(_KNOWN_ACCOUNTS, {"day": day})}
+        sampled = dict(conn.execute(_LATEST_SAMPLES).all())
     return known, sampled
 
 
@@ -84,30 +100,40 @@ def _connector_batches(connector, accounts, known, sampled, window, settings) ->
         for index in range(settings.extract_batches)
     ]
     lookback = timedelta(days=settings.lookback_days)
+    # A sample is dated by the day the platform answers, which for a scheduled run is the
+    # day after the one it reports on; a backfill run later finds a newer sample and takes
+    # none (it would be dated today anyway, not the day backfilled).
+    sample_day = window.day + timedelta(days=1)
     for position, account in enumerate(accounts.itertuples(index=False)):
         first_seen = account.account_key not in known
+        user_id, last_read, rerun_from = known.get(account.account_key, (None, None, None))
         if first_seen:
             since = datetime.combine(account.opened_on, datetime.min.time())
         else:
-            last_read = known[account.account_key]
             since = window.start
             if last_read is not None:
                 since = min(since, datetime.combine(last_read, datetime.min.time()) + timedelta(1))
             since -= lookback
+        if rerun_from is not None:
+            # A rerun of a day reads what the day's first run read: the same answers, the
+            # same rows, nothing changed (the first run may have loaded the whole history).
+            since = min(since, datetime.combine(rerun_from, datetime.min.time()))
+            first_seen = first_seen or rerun_from <= account.opened_on
         is_open = pd.isna(account.closed_on) or account.closed_on > window.day
         last_sample = sampled.get(account.account_key)
         sample_due = is_open and (
             last_sample is None
-            or (window.day - last_sample).days >= settings.follower_sample_every_days
+            or (sample_day - last_sample).days >= settings.follower_sample_every_days
         )
-        batches[position % len(batches)]["accounts"].append(
-            {
-                "account_key": account.account_key,
-                "account_ref": account.account_ref,
-                "platform": account.platform,
-                "since": since.isoformat(),
-                "history": first_seen,
-                "sample_followers": bool(sample_due),
-            }
-        )
+        planned = {
+            "account_key": account.account_key,
+            "account_ref": account.account_ref,
+            "platform": account.platform,
+            "since": since.isoformat(),
+            "history": first_seen,
+            "sample_followers": bool(sample_due),
+        }
+        if user_id and account.platform == "x":
+            planned["user_id"] = user_id
+        batches[position % len(batches)]["accounts"].append(planned)
     return batches

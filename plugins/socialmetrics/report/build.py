@@ -77,11 +77,12 @@ where organisation = :organisation and day = :day and status <> 'closed'
 order by dormant_after_days
 """
 
+# Samples are dated by the day the platform answered: the run for a day asks just after it.
 LOCALITY = """
 with latest as (
     select account_key, max(snapshot_date) as snapshot_date
     from marts.follower_locality
-    where organisation = :organisation and snapshot_date <= :day
+    where organisation = :organisation and snapshot_date <= :sampled_by
     group by account_key
 ),
 names as (
@@ -195,6 +196,7 @@ def read_report_data(
         engagement = _frame(conn, ENGAGEMENT, params)
         dormant = _frame(conn, DORMANT, params)
         thresholds = [int(v) for (v,) in conn.execute(sa.text(THRESHOLDS), params)]
+        params["sampled_by"] = params["day"] + timedelta(days=1)
         locality = _frame(conn, LOCALITY, params)
     return ReportData(
         organisation=organisation,

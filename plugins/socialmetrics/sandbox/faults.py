@@ -14,10 +14,18 @@ Kinds:
   code: ``graph_rate_limit:17``; also 341), with ``X-App-Usage`` and
   ``X-Business-Use-Case-Usage`` headers at 100 % and ``estimated_time_to_regain_access``
   ``graph_regain_minutes``;
-- ``190``: the Graph access token has expired (HTTP 401, code 190, subcode 463).
+- ``190``: the Graph access token has expired (HTTP 401, code 190, subcode 463);
+- ``usage_cap``: X's monthly usage cap is reached (HTTP 429 ``UsageCapExceeded``);
+- ``credits``: the X App has no credits left (HTTP 402 ``CreditsDepleted``);
+- ``graph_page_throttle`` / ``graph_ig_throttle``: the Page (#80001) or Instagram account
+  (#80002) is throttled, ``estimated_time_to_regain_access`` ``graph_regain_minutes``;
+- ``graph_permission``: #10, the App may not read this edge (insights only);
+- ``graph_invalid_parameter``: #100/2108006 (Instagram insights only);
+- ``graph_not_found``: #100/33, which Graph also answers for a live node under load.
 
-``429``, ``401``, ``403`` and ``partial`` apply to X endpoints only, ``graph_rate_limit``
-and ``190`` to Graph endpoints only; the others to both (with each platform's error body).
+``429``, ``401``, ``403``, ``partial``, ``usage_cap`` and ``credits`` apply to X endpoints
+only, the ``graph_*`` kinds and ``190`` to Graph endpoints only; the others to both (with
+each platform's error body).
 A retired Graph metric is not a fault: it is a permanent property of the metric.
 
 Both the random draws (``random.Random(seed)``) and the queue are guarded by one lock, so
@@ -53,6 +61,13 @@ ALL_KINDS = (
     "403",
     "graph_rate_limit",
     "190",
+    "usage_cap",
+    "credits",
+    "graph_page_throttle",
+    "graph_ig_throttle",
+    "graph_permission",
+    "graph_invalid_parameter",
+    "graph_not_found",
 )
 DEFAULT_KINDS = (
     "429",
@@ -67,9 +82,26 @@ DEFAULT_KINDS = (
 )
 GRAPH_RATE_LIMIT_CODES = (4, 17, 32, 613)  # rotated by ``graph_rate_limit``
 _EXTRA_RATE_LIMIT_CODES = (341,)
-_ONLY_ON = {"partial": USERS_BY}  # kinds that make sense on one endpoint only
-_X_ONLY = frozenset({"429", "401", "403", "partial"})
-_GRAPH_ONLY = frozenset({"graph_rate_limit", "190"})
+# kinds that make sense on some endpoints only
+_ONLY_ON = {
+    "partial": (USERS_BY,),
+    "graph_page_throttle": ("/{page-id}", "/{page-id}/posts", "/{page-id}/insights"),
+    "graph_ig_throttle": ("/{ig-user-id}", "/{ig-user-id}/media", "/{ig-user-id}/insights"),
+    "graph_permission": ("/{page-id}/insights", "/{ig-user-id}/insights"),
+    "graph_invalid_parameter": ("/{ig-user-id}/insights",),
+}
+_X_ONLY = frozenset({"429", "401", "403", "partial", "usage_cap", "credits"})
+_GRAPH_ONLY = frozenset(
+    {
+        "graph_rate_limit",
+        "190",
+        "graph_page_throttle",
+        "graph_ig_throttle",
+        "graph_permission",
+        "graph_invalid_parameter",
+        "graph_not_found",
+    }
+)
 
 
 def is_fault_kind(kind: str) -> bool:
@@ -136,11 +168,11 @@ class FaultPlan:
             raise ValueError("count must be at least 1")
         only = _ONLY_ON.get(kind)
         if (
-            only
+            only == (USERS_BY,)
             and endpoint_prefix
-            and not (only.startswith(endpoint_prefix) or endpoint_prefix.startswith(only))
+            and not (USERS_BY.startswith(endpoint_prefix) or endpoint_prefix.startswith(USERS_BY))
         ):
-            raise ValueError(f"fault {kind!r} applies to {only} only")
+            raise ValueError(f"fault {kind!r} applies to {USERS_BY} only")
         with self._lock:
             self._queue.append(_Queued(kind, endpoint_prefix, count))
 
@@ -180,4 +212,4 @@ def _applies(kind: str, endpoint: str) -> bool:
     if (graph and base in _X_ONLY) or (not graph and base in _GRAPH_ONLY):
         return False
     only = _ONLY_ON.get(kind)
-    return only is None or only == endpoint
+    return only is None or endpoint in only

@@ -34,8 +34,8 @@ import base64
 import hashlib
 import hmac
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -414,10 +414,25 @@ class GraphApi:
     and signed with a key from the scenario's seed.
     """
 
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, clock: Callable[[], datetime] | None = None) -> None:
         self.scenario = scenario
-        self.today = scenario.end_date  # the sandbox's "now" is the end of this day
+        self.clock = clock or (lambda: scenario.now)
         self._key = hashlib.sha256(f"sandbox-graph-cursor:{scenario.seed}".encode()).digest()
+
+    @property
+    def today(self) -> date:
+        """The last whole day before the clock's moment: insights exist for whole days."""
+        return self.clock().astimezone(UTC).date() - timedelta(days=1)
+
+    def _settled(self, post: ScenarioPost) -> ScenarioPost:
+        """``post`` with the counts it has at the clock's moment (they grow for days)."""
+        metrics = post.public_metrics(self.clock())
+        return replace(
+            post,
+            like_count=metrics["like_count"],
+            reply_count=metrics["reply_count"],
+            retweet_count=metrics["retweet_count"],
+        )
 
     # -- dispatch ----------------------------------------------------------------------
 
@@ -488,8 +503,8 @@ class GraphApi:
         values: dict[str, Any] = {
             "about": account.description,
             "category": "Police Station",
-            "fan_count": int(account.followers_count * 0.88),
-            "followers_count": account.followers_count,
+            "fan_count": int(self.scenario.followers_at(account, self.clock()) * 0.88),
+            "followers_count": self.scenario.followers_at(account, self.clock()),
             "is_published": True,
             "link": f"https://www.facebook.com/{account.username}",
             "name": account.display_name,
@@ -506,10 +521,10 @@ class GraphApi:
         fields = self._node_fields(params, IG_USER_FIELDS, ("id",), "IGUser")
         values: dict[str, Any] = {
             "biography": account.description,
-            "followers_count": account.followers_count,
+            "followers_count": self.scenario.followers_at(account, self.clock()),
             "follows_count": 40 + account.index % 200,
             "ig_id": int(account.user_id) % 10_000_000_000,
-            "media_count": self.scenario.post_count(account),
+            "media_count": self.scenario.post_count(account, self.today),
             "name": account.display_name,
             "profile_picture_url": f"https://scontent.cdninstagram.com/v/{account.user_id}.jpg",
             "username": account.username,
@@ -534,6 +549,7 @@ class GraphApi:
         limit = _limit(params)
         since = _moment(params, "since")
         until = _moment(params, "until")
+        until = self.clock() if until is None else min(until, self.clock())
         edge = "media" if media else "posts"
         after = self._cursor(params, "after", edge, account.user_id)
         before = self._cursor(params, "before", edge, account.user_id)
@@ -558,7 +574,7 @@ class GraphApi:
             page = page[:limit]
             has_previous = after is not None
         render = self._media_object if media else self._post_object
-        body: dict[str, Any] = {"data": [render(account, p, specs) for p in page]}
+        body: dict[str, Any] = {"data": [render(account, self._settled(p), specs) for p in page]}
         if page:
             first, last = page[0].id, page[-1].id
             paging: dict[str, Any] = {

@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import functools
 import hashlib
+import itertools
 import math
 import random
 import re
@@ -42,6 +43,7 @@ __all__ = [
     "ScenarioFollower",
     "ScenarioOrganisation",
     "ScenarioPost",
+    "POST_KINDS",
     "default_scenario",
     "national_scenario",
     "post_id_datetime",
@@ -59,6 +61,7 @@ DEFAULT_START = date(2024, 1, 1)
 DEFAULT_REVIEW = date(2026, 3, 31)
 DEFAULT_CONSOLIDATION = date(2026, 5, 1)
 DEFAULT_END = date(2026, 10, 31)
+FOLLOWER_GROWTH_PER_YEAR = 0.08
 CONSOLIDATION_EFFECT = 1.25  # planted change in an organisation's total engagement per day
 IMPACT_WINDOW_DAYS = 90  # window (SPEC §7.4 default) over which the effect is planted
 
@@ -125,11 +128,29 @@ class ScenarioAccount:
     # Graph accounts: followers listed in the top-45 city breakdown (0: no breakdown); of
     # these, exactly round(breakdown_known * in_area_share) live in the area.
     breakdown_known: int = 0
+    # What the platform says of the account: "active", "protected" (X answers its
+    # timeline and followers with errors only) or "suspended" (left out of lookups).
+    status: str = "active"
+    # X only: the handle the account had until ``renamed_on`` (``username`` from then on).
+    former_username: str | None = None
+    renamed_on: date | None = None
+    # Shares of the account's posts that are originals, replies, quotes and reposts (X);
+    # the accounts of the published review post originals only.
+    post_mix: tuple[float, float, float, float] = (1.0, 0.0, 0.0, 0.0)
 
     @property
     def account_ref(self) -> str:
-        """The registry's ``account_ref``: the X username without @, or the Graph id."""
-        return self.username if self.platform == "x" else self.user_id
+        """The registry's ``account_ref``: the X username without @ (the one the account had
+        when it was registered, before any rename), or the Graph id."""
+        if self.platform != "x":
+            return self.user_id
+        return self.former_username or self.username
+
+    def username_at(self, moment: datetime) -> str:
+        """The handle the account has at ``moment`` (a renamed account changes it)."""
+        if self.renamed_on is not None and moment < _midnight(self.renamed_on):
+            return self.former_username or self.username
+        return self.username
 
     @property
     def is_graph(self) -> bool:
@@ -169,24 +190,53 @@ class ScenarioPost:
     quote_count: int
     bookmark_count: int
     impression_count: int | None
+    # "original", "reply", "quote" or "repost"; a reply, quote or repost names the post it
+    # refers to. A repost's counts are the original post's (X returns those on it); its own
+    # engagement is none.
+    kind: str = "original"
+    referenced_id: int | None = None
 
     @property
     def engagement(self) -> int:
-        """Likes + replies + reposts + quotes (SPEC §7.2)."""
+        """Likes + replies + reposts + quotes the account earned with it (a repost: 0)."""
+        if self.kind == "repost":
+            return 0
         return self.like_count + self.reply_count + self.retweet_count + self.quote_count
 
-    def public_metrics(self) -> dict[str, int]:
-        """The post's ``public_metrics`` object as X returns it."""
+    def public_metrics(self, at: datetime | None = None) -> dict[str, int]:
+        """The post's ``public_metrics`` object as X returns it at ``at`` (default: once
+        they have settled): counts grow over the first days after posting."""
+        share = 1.0 if at is None else settled_share(at - self.created_at)
         metrics = {
-            "retweet_count": self.retweet_count,
-            "reply_count": self.reply_count,
-            "like_count": self.like_count,
-            "quote_count": self.quote_count,
-            "bookmark_count": self.bookmark_count,
+            "retweet_count": round(self.retweet_count * share),
+            "reply_count": round(self.reply_count * share),
+            "like_count": round(self.like_count * share),
+            "quote_count": round(self.quote_count * share),
+            "bookmark_count": round(self.bookmark_count * share),
         }
         if self.impression_count is not None:
-            metrics["impression_count"] = self.impression_count
+            metrics["impression_count"] = round(self.impression_count * share)
         return metrics
+
+    def referenced_tweets(self) -> list[dict[str, str]] | None:
+        """X's ``referenced_tweets`` of the post (None for an original post)."""
+        if self.kind == "original" or self.referenced_id is None:
+            return None
+        kind = {"reply": "replied_to", "quote": "quoted", "repost": "retweeted"}[self.kind]
+        return [{"type": kind, "id": str(self.referenced_id)}]
+
+
+POST_KINDS = ("original", "reply", "quote", "repost")
+SETTLING_HALF_LIFE_HOURS = 6.0  # half of a post's missing engagement arrives every 6 hours
+
+
+def settled_share(age: timedelta) -> float:
+    """The share of its final counts a post has at ``age``: 0 when just posted, 0.94 after a
+    day, indistinguishable from 1 after a week (the look-back window re-reads that long)."""
+    hours = age.total_seconds() / 3600
+    if hours <= 0:
+        return 0.0
+    return 1.0 - 0.5 ** (hours / SETTLING_HALF_LIFE_HOURS)
 
 
 @dataclass(frozen=True)
@@ -266,9 +316,11 @@ class Scenario:
                 raise ValueError(f"account {account.username} has platform {account.platform!r}")
         x_accounts = [a for a in self.accounts if a.platform == "x"]
         by_name = {a.username.lower(): a for a in x_accounts}
+        by_name |= {a.former_username.lower(): a for a in x_accounts if a.former_username}
         by_id = {a.user_id: a for a in x_accounts}
         graph = {a.user_id: a for a in self.accounts if a.is_graph}
-        if len(by_name) != len(x_accounts) or len(by_id) + len(graph) != len(self.accounts):
+        handles = len(x_accounts) + sum(1 for a in x_accounts if a.former_username)
+        if len(by_name) != handles or len(by_id) + len(graph) != len(self.accounts):
             raise ValueError("X usernames and all user/page ids must be unique in a scenario")
         object.__setattr__(self, "_engine", _Engine(self, by_name, by_id, graph))
 
@@ -292,9 +344,15 @@ class Scenario:
             raise KeyError(ref)
         return found
 
-    def find_account(self, username: str) -> ScenarioAccount | None:
-        """The X account with this username (case-insensitive), or ``None``."""
-        return self._engine.by_name.get(username.lower())
+    def find_account(self, username: str, at: datetime | None = None) -> ScenarioAccount | None:
+        """The X account with this username (case-insensitive) at ``at`` (default: now),
+        or ``None``: a renamed account answers to its old handle only before the rename."""
+        account = self._engine.by_name.get(username.lower())
+        if account is None:
+            return None
+        if account.username_at(at or self.now).lower() != username.lower():
+            return None
+        return account
 
     def account_by_id(self, user_id: str) -> ScenarioAccount | None:
         """The X account with this X user id, or ``None``."""
@@ -415,6 +473,17 @@ class Scenario:
         return totals
 
     # -- followers -------------------------------------------------------------------
+
+    def followers_at(self, account: str | ScenarioAccount, moment: datetime) -> int:
+        """The account's followers at ``moment``: ``followers_count`` from the scenario's
+        end on, fewer before (FOLLOWER_GROWTH_PER_YEAR, with a small day-to-day wobble)."""
+        acct = self.account(account)
+        years = (self.now - moment).total_seconds() / (365.25 * 86400)
+        if years <= 0:
+            return acct.followers_count
+        wobble = 1.0 + 0.002 * math.sin(moment.date().toordinal() * 1.7 + acct.index)
+        grown = (1.0 + FOLLOWER_GROWTH_PER_YEAR) ** years
+        return max(1, min(acct.followers_count, round(acct.followers_count * wobble / grown)))
 
     def follower(self, account: str | ScenarioAccount, index: int) -> ScenarioFollower:
         """Follower number ``index`` of the account (0 = newest); IndexError past the end."""
@@ -669,22 +738,26 @@ class _Engine:
                 ref=f"36/{10000 + int(draw() * 89999)}{text_parts[2]}",
                 n=3 + int(draw() * 37),
             )
-            posts.append(
-                ScenarioPost(
-                    id=((midnight_ms + second * 1000) << 22) | low_bits | number,
-                    user_id=account.user_id,
-                    created_at=midnight + timedelta(seconds=second),
-                    text=text,
-                    like_count=likes,
-                    reply_count=replies,
-                    retweet_count=retweets,
-                    quote_count=quotes,
-                    bookmark_count=(
-                        int(round(likes * (0.02 + 0.06 * draw()))) if platform == "x" else 0
-                    ),
-                    impression_count=impressions,
-                )
+            post_id = ((midnight_ms + second * 1000) << 22) | low_bits | number
+            post = ScenarioPost(
+                id=post_id,
+                user_id=account.user_id,
+                created_at=midnight + timedelta(seconds=second),
+                text=text,
+                like_count=likes,
+                reply_count=replies,
+                retweet_count=retweets,
+                quote_count=quotes,
+                bookmark_count=(
+                    int(round(likes * (0.02 + 0.06 * draw()))) if platform == "x" else 0
+                ),
+                impression_count=impressions,
             )
+            # Accounts of the published review post originals only: no extra draws for them,
+            # so their posts stay what they have always been.
+            if account.post_mix[0] < 1.0:
+                post = _with_kind(post, account.post_mix, random.Random(f"{post_id}:kind"))
+            posts.append(post)
         return tuple(posts)
 
     def _chunk(self, index: int, chunk: int) -> tuple[ScenarioFollower, ...]:
@@ -695,15 +768,15 @@ class _Engine:
             return ()
         known = KNOWN_BLOCK * round(size * (1 - account.unknown_share) / KNOWN_BLOCK)
         known = min(size, known)
+        # The newest 1,000 followers carry the planted share exactly; older ones are a little
+        # more local (people who followed early tend to live nearby), so a sample of the
+        # newest followers is not the whole audience.
+        share = min(0.95, account.in_area_share * (1 + 0.04 * min(chunk, 5)))
         blocks, rest = divmod(known, KNOWN_BLOCK)
-        in_area = blocks * round(KNOWN_BLOCK * account.in_area_share) + round(
-            rest * account.in_area_share
-        )
-        classes = (
-            ["in_area"] * in_area + ["outside"] * (known - in_area) + ["unknown"] * (size - known)
-        )
+        in_area = blocks * round(KNOWN_BLOCK * share) + round(rest * share)
+        counts = {"in_area": in_area, "outside": known - in_area, "unknown": size - known}
         rng = random.Random(f"{self.scenario.seed}:{account.user_id}:followers:{chunk}")
-        rng.shuffle(classes)
+        classes = _in_runs(counts, rng)
         # One generator per chunk, drawn with rng.random(): a page of 1,000 followers is
         # built in a few milliseconds.
         draw = rng.random
@@ -850,6 +923,71 @@ class _Engine:
 # -- ids, text and numbers ----------------------------------------------------------------
 
 
+FOLLOWER_RUN_MEAN = 12  # followers arrive in bursts: a local news story, a national appeal
+
+
+def _in_runs(counts: dict[str, int], rng: random.Random) -> list[str]:
+    """The classes of ``counts`` in runs of about FOLLOWER_RUN_MEAN of one class, as they
+    arrive on a real account (newest first), not evenly mixed. Exact counts per class."""
+    remaining = dict(counts)
+    order: list[str] = []
+    while any(remaining.values()):
+        name = _weighted_choice(remaining, rng.random() * sum(remaining.values()))
+        run = min(remaining[name], 1 + int(rng.expovariate(1 / FOLLOWER_RUN_MEAN)))
+        order += [name] * run
+        remaining[name] -= run
+    return order
+
+
+def _weighted_choice(weights: dict[str, int], roll: float) -> str:
+    """The key whose share of the weights' total ``roll`` falls in."""
+    for name, weight in weights.items():
+        if roll < weight:
+            return name
+        roll -= weight
+    return next(name for name, weight in reversed(weights.items()) if weight)
+
+
+REPOSTED_ACCOUNTS = ("NPCCnews", "CrimestoppersUK", "ActionFrauduk", "MetOffice")
+
+
+def _with_kind(
+    post: ScenarioPost, mix: tuple[float, float, float, float], rng: random.Random
+) -> ScenarioPost:
+    """``post`` made a reply, quote or repost with the probabilities of ``mix``.
+
+    The post it refers to is an older post of another account. A repost shows that post's
+    text and counts, as X does (``RT @name: ...``); a reply or quote keeps its own counts.
+    """
+    roll, kind = rng.random(), "original"
+    for candidate, share in zip(POST_KINDS, itertools.accumulate(mix), strict=True):
+        if roll < share:
+            kind = candidate
+            break
+    if kind == "original":
+        return post
+    referenced = post.id - (rng.randrange(1, 86_400_000) << 22)
+    source = REPOSTED_ACCOUNTS[rng.randrange(len(REPOSTED_ACCOUNTS))]
+    if kind == "reply":
+        return replace(post, kind=kind, referenced_id=referenced, text=f"@{source} {post.text}")
+    if kind == "quote":
+        link = f"https://x.com/{source}/status/{referenced}"
+        return replace(post, kind=kind, referenced_id=referenced, text=f"{post.text} {link}")
+    scale = 5 + rng.random() * 20  # the original was seen by far more people
+    return replace(
+        post,
+        kind=kind,
+        referenced_id=referenced,
+        text=f"RT @{source}: {post.text}"[:140],
+        like_count=round(post.like_count * scale),
+        reply_count=round(post.reply_count * scale),
+        retweet_count=round(post.retweet_count * scale) + 1,
+        quote_count=round(post.quote_count * scale),
+        bookmark_count=round(post.bookmark_count * scale),
+        impression_count=None if post.impression_count is None else post.impression_count * 20,
+    )
+
+
 def post_id_datetime(post_id: int) -> datetime:
     """The UTC time encoded in a snowflake post id (millisecond precision)."""
     millis = (post_id >> 22) + TWITTER_EPOCH_MS
@@ -865,7 +1003,7 @@ def _seed_int(seed: int, *parts: object) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
 
 
-def _user_id(username: str) -> str:
+def user_id_of(username: str) -> str:
     """A stable numeric X user id for a username (independent of the seed)."""
     digest = hashlib.blake2b(f"x-user:{username.lower()}".encode(), digest_size=8).digest()
     return str(10**8 + int.from_bytes(digest, "big") % (1_500_000_000_000_000_000))
@@ -1211,7 +1349,7 @@ def _norfolk_accounts(seed: int, start: date, review: date, end: date) -> list[S
             organisation=NORFOLK,
             platform="x",
             username="NorfolkPolice",
-            user_id=_user_id("NorfolkPolice"),
+            user_id=user_id_of("NorfolkPolice"),
             display_name="Norfolk Police",
             kind="force",
             area="Norfolk",
@@ -1238,7 +1376,7 @@ def _norfolk_accounts(seed: int, start: date, review: date, end: date) -> list[S
                 organisation=NORFOLK,
                 platform="x",
                 username=username,
-                user_id=_user_id(username),
+                user_id=user_id_of(username),
                 display_name=display,
                 kind="district",
                 area="Norfolk",
@@ -1265,7 +1403,7 @@ def _norfolk_accounts(seed: int, start: date, review: date, end: date) -> list[S
                 organisation=NORFOLK,
                 platform="x",
                 username=username,
-                user_id=_user_id(username),
+                user_id=user_id_of(username),
                 display_name=display,
                 kind="officer",
                 area="Norfolk",
@@ -1557,7 +1695,7 @@ def _regional_organisations(
                     organisation=name,
                     platform="x",
                     username=handle,
-                    user_id=_user_id(handle),
+                    user_id=user_id_of(handle),
                     display_name=display,
                     kind=kind,
                     area=area,
@@ -1632,6 +1770,12 @@ def default_scenario(
     organisations += regional_orgs
     accounts += regional_accounts
     gazetteer.update(regional_places)
+    from socialmetrics.sandbox.quirks import quirks_organisation
+
+    quirks, quirk_accounts, quirk_places = quirks_organisation(len(accounts), end)
+    organisations.append(quirks)
+    accounts += quirk_accounts
+    gazetteer.update(quirk_places)
     if extra_organisations:
         more_orgs, more_accounts, more_places = _synthetic_organisations(
             seed,
@@ -1813,7 +1957,7 @@ def _synthetic_organisations(
                 organisation=name,
                 platform="x",
                 username=username,
-                user_id=_user_id(username),
+                user_id=user_id_of(username),
                 display_name={
                     "force": f"{area} Police",
                     "district": f"{area} Police District {n}",

@@ -32,11 +32,13 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from socialmetrics.sandbox.clock import SandboxClock
 from socialmetrics.sandbox.faults import GRAPH_RATE_LIMIT_CODES, FaultConfig, FaultPlan
 from socialmetrics.sandbox.graph_api import (
     UNKNOWN_EDGE,
@@ -74,6 +76,23 @@ CLIENT_FORBIDDEN = {
     "type": "https://api.twitter.com/2/problems/client-forbidden",
 }
 PAGE_NOT_FOUND = {"errors": [{"message": "Sorry, that page does not exist", "code": 34}]}
+# The App's paid budget is spent: a monthly cap (HTTP 429) or no credits left (HTTP 402).
+USAGE_CAPPED = {
+    "account_id": 1234567890,
+    "product_name": "standard-basic",
+    "title": "UsageCapExceeded",
+    "period": "Monthly",
+    "scope": "Product",
+    "detail": "Usage cap exceeded: Monthly product cap",
+    "type": "https://api.twitter.com/2/problems/usage-capped",
+}
+CREDITS_DEPLETED = {
+    "account_id": 1234567890,
+    "title": "CreditsDepleted",
+    "detail": "Your enrolled account [1234567890] does not have any credits to fulfill this "
+    "request.",
+    "type": "https://api.twitter.com/2/problems/credits",
+}
 
 # Graph rate-limit errors: code -> (HTTP status, message, error_subcode)
 GRAPH_RATE_LIMITS = {
@@ -82,6 +101,35 @@ GRAPH_RATE_LIMITS = {
     32: (400, "(#32) Page request limit reached", None),
     613: (400, "(#613) Calls to this api have exceeded the rate limit.", None),
     341: (400, "(#341) Application limit reached", None),
+}
+
+
+# Graph errors about one account, by fault kind: (HTTP status, code, subcode, message).
+GRAPH_REFUSALS = {
+    "graph_page_throttle": (
+        400,
+        80001,
+        None,
+        "(#80001) There have been too many calls to this Page account. Wait a bit and try "
+        "again. For more info, please refer to "
+        "https://developers.facebook.com/docs/graph-api/overview/rate-limiting.",
+    ),
+    "graph_ig_throttle": (
+        400,
+        80002,
+        None,
+        "(#80002) There have been too many calls to this Instagram account. Wait a bit and "
+        "try again. For more info, please refer to "
+        "https://developers.facebook.com/docs/graph-api/overview/rate-limiting.",
+    ),
+    "graph_permission": (
+        400,
+        10,
+        None,
+        "(#10) Application does not have permission for this action",
+    ),
+    "graph_invalid_parameter": (400, 100, 2108006, "Invalid parameter"),
+    "graph_not_found": (400, 100, 33, "Unsupported get request"),
 }
 
 
@@ -174,7 +222,9 @@ class SandboxServer:
     ``rate_limit`` requests per ``rate_window_seconds`` are allowed per endpoint (an int for
     all endpoints or a mapping endpoint template -> limit, e.g. ``"/{page-id}/insights"``).
     ``faults`` sets random faults; :meth:`inject` queues deterministic ones. ``token`` is
-    the X bearer token and the Graph access token. ``verbose`` logs requests to stderr.
+    the X bearer token and the Graph access token. ``clock`` is the world's "now" (default:
+    the scenario's end; :attr:`clock` moves it): answers are as of that moment and carry it
+    in their ``Date`` header. ``verbose`` logs requests to stderr.
     """
 
     def __init__(
@@ -187,14 +237,16 @@ class SandboxServer:
         rate_limit: int | Mapping[str, int] = 900,
         rate_window_seconds: int = 900,
         verbose: bool = False,
+        clock: SandboxClock | None = None,
     ) -> None:
         if not token:
             raise ValueError("the sandbox needs a non-empty bearer token")
         self.scenario = scenario
         self.token = token
         self.verbose = verbose
-        self.api = XApiV2(scenario)
-        self.graph = GraphApi(scenario)
+        self.clock = clock or SandboxClock(scenario.now)
+        self.api = XApiV2(scenario, self.clock.now)
+        self.graph = GraphApi(scenario, self.clock.now)
         self.faults = FaultPlan(faults)
         self._graph_faults = 0  # rotates the codes of graph_rate_limit faults
         self._traces = 0
@@ -328,6 +380,10 @@ class SandboxServer:
             return self._json(401, UNAUTHORIZED, self._peek(endpoint))
         if fault == "403":
             return self._json(403, CLIENT_FORBIDDEN, self._peek(endpoint))
+        if fault == "usage_cap":
+            return self._json(429, USAGE_CAPPED, self._peek(endpoint))
+        if fault == "credits":
+            return self._json(402, CREDITS_DEPLETED, self._peek(endpoint))
         if fault == "429":
             limit = self.rate_limiter.limit(endpoint)
             reset = int(time.time()) + 2  # 1-2 s ahead
@@ -392,6 +448,8 @@ class SandboxServer:
             return self._json(401, body, usage)
         if fault is not None and fault.startswith("graph_rate_limit"):
             return self._graph_rate_limited(route, fault, trace)
+        if fault in GRAPH_REFUSALS:
+            return self._graph_refused(route, fault, trace)
         allowed, limit, remaining, reset = self.rate_limiter.take(endpoint)
         usage = self._graph_usage(route, limit, remaining, reset)
         if not allowed:
@@ -432,6 +490,17 @@ class SandboxServer:
         minutes = self.faults.config.graph_regain_minutes
         headers = _usage_headers(route, 100, minutes)
         body = graph_error(code, message, trace, subcode=subcode, is_transient=True)
+        return self._json(status, body, headers)
+
+    def _graph_refused(self, route: GraphRoute, fault: str, trace: str) -> Reply:
+        """A Graph error that is about one account: a throttle of that Page or Instagram
+        account (#80001, #80002, with the minutes to regain access in the usage header),
+        an insights edge refused (#10, #100/2108006) or the node not found (#100/33)."""
+        status, code, subcode, message = GRAPH_REFUSALS[fault]
+        headers = _usage_headers(route, 0, 0)
+        if code in (80001, 80002):
+            headers = _usage_headers(route, 100, self.faults.config.graph_regain_minutes)
+        body = graph_error(code, message, trace, subcode=subcode)
         return self._json(status, body, headers)
 
     def _graph_usage(
@@ -525,6 +594,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def version_string(self) -> str:
         return self.server_version
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        # The Date header is the sandbox world's clock, which is what answers are as of.
+        return format_datetime(self.server.sandbox.clock.now(), usegmt=True)
 
     def do_GET(self) -> None:
         self._serve("GET")

@@ -16,9 +16,9 @@ import base64
 import hashlib
 import hmac
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from socialmetrics.sandbox.scenario import Scenario, ScenarioAccount, ScenarioFollower, ScenarioPost
@@ -26,6 +26,7 @@ from socialmetrics.sandbox.scenario import Scenario, ScenarioAccount, ScenarioFo
 __all__ = [
     "ENDPOINTS",
     "FOLLOWERS",
+    "USERS",
     "USERS_BY",
     "USER_TWEETS",
     "ApiAnswer",
@@ -35,13 +36,15 @@ __all__ = [
     "problem",
 ]
 
+USERS = "/2/users"
 USERS_BY = "/2/users/by"
 USER_TWEETS = "/2/users/:id/tweets"
 FOLLOWERS = "/2/users/:id/followers"
-ENDPOINTS = (USERS_BY, USER_TWEETS, FOLLOWERS)
+ENDPOINTS = (USERS, USERS_BY, USER_TWEETS, FOLLOWERS)
 
 INVALID_REQUEST = "https://api.twitter.com/2/problems/invalid-request"
 NOT_FOUND = "https://api.twitter.com/2/problems/resource-not-found"
+NOT_AUTHORIZED = "https://api.twitter.com/2/problems/not-authorized-for-resource"
 
 _USERNAME = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 _USER_ID = re.compile(r"^[0-9]{1,19}$")
@@ -108,6 +111,8 @@ TWEET_FIELDS = (
 )
 USER_EXPANSIONS = ("affiliation.user_id", "most_recent_tweet_id", "pinned_tweet_id")
 _USERS_BY_PARAMS = ("usernames", "expansions", "tweet.fields", "user.fields")
+_EXCLUDE_NAMES = {"reply": "replies", "repost": "retweets"}  # post kind -> `exclude` value
+_USERS_PARAMS = ("ids", "expansions", "tweet.fields", "user.fields")
 _TIMELINE_PARAMS = (
     "since_id",
     "until_id",
@@ -154,6 +159,8 @@ def match_route(path: str) -> Route | None:
     """The endpoint a request path belongs to, or ``None`` for a path X does not have."""
     if path == USERS_BY:
         return Route(USERS_BY)
+    if path == USERS:
+        return Route(USERS)
     for pattern, endpoint in ((_TIMELINE, USER_TWEETS), (_FOLLOWERS, FOLLOWERS)):
         found = pattern.match(path)
         if found:
@@ -190,6 +197,46 @@ def _not_found(value: str, parameter: str, label: str) -> dict[str, Any]:
     }
 
 
+def _suspended(value: str, parameter: str) -> dict[str, Any]:
+    return {
+        "value": value,
+        "detail": f"User has been suspended: [{value}].",
+        "title": "Forbidden",
+        "resource_type": "user",
+        "parameter": parameter,
+        "resource_id": value,
+        "type": NOT_FOUND,
+    }
+
+
+def _not_authorized(user_id: str) -> dict[str, Any]:
+    """What X answers (HTTP 200) about a protected account's timeline or followers."""
+    return {
+        "detail": f"Sorry, you are not authorized to see the user with id: [{user_id}].",
+        "parameter": "id",
+        "resource_id": user_id,
+        "resource_type": "user",
+        "section": "data",
+        "title": "Authorization Error",
+        "type": NOT_AUTHORIZED,
+        "value": user_id,
+    }
+
+
+def _last_day(moment: datetime):
+    """The last day with posts at ``moment`` (a moment at midnight ends the day before)."""
+    return (moment - timedelta(microseconds=1)).astimezone(UTC).date()
+
+
+def _data_and_errors(data: list, errors: list) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    if data:
+        body["data"] = data
+    if errors:
+        body["errors"] = errors
+    return body
+
+
 def _timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
@@ -198,14 +245,18 @@ class XApiV2:
     """Answers X API v2 requests from a scenario.
 
     ``answer(route, query)`` takes the query as parsed by :func:`urllib.parse.parse_qs`
-    (name -> list of values) and returns an :class:`ApiAnswer`. Pagination tokens are
-    opaque, bound to the user and the endpoint and signed with a key derived from the
-    scenario's seed: the same request always gets the same token, a forged or foreign token
-    is a 400.
+    (name -> list of values) and returns an :class:`ApiAnswer`, as of ``clock()`` (default:
+    the scenario's end): follower counts, handles and post counts of that moment, no post
+    after it. Pagination tokens are opaque, bound to the user and the endpoint and signed
+    with a key derived from the scenario's seed: the same request always gets the same
+    token, a forged or foreign token is a 400. A protected account is looked up like any
+    other, but its timeline and followers are answered with errors only (HTTP 200), as X
+    does; a suspended account is left out of lookups with an error.
     """
 
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, clock: Callable[[], datetime] | None = None) -> None:
         self.scenario = scenario
+        self.clock = clock or (lambda: scenario.now)
         self._key = hashlib.sha256(f"sandbox-token-key:{scenario.seed}".encode()).digest()
 
     # -- dispatch ----------------------------------------------------------------------
@@ -218,6 +269,8 @@ class XApiV2:
         try:
             if route.endpoint == USERS_BY:
                 return self._users_by(self._params(query, _USERS_BY_PARAMS), partial)
+            if route.endpoint == USERS:
+                return self._users(self._params(query, _USERS_PARAMS))
             user_id = route.user_id or ""
             if not _USER_ID.match(user_id):
                 raise _Invalid(
@@ -368,28 +421,60 @@ class XApiV2:
         data, errors = [], []
         seen: set[str] = set()
         dropped = False
+        now = self.clock()
         for name in names:
             if name.lower() in seen:
                 continue
             seen.add(name.lower())
-            account = self.scenario.find_account(name)
+            account = self.scenario.find_account(name, now)
             if account is None or (partial and not dropped):
                 dropped = dropped or account is not None
                 errors.append(_not_found(name, "usernames", "usernames"))
                 continue
+            if account.status == "suspended":
+                errors.append(_suspended(name, "usernames"))
+                continue
             data.append(self._account_object(account, fields))
-        body: dict[str, Any] = {}
-        if data:
-            body["data"] = data
-        if errors:
-            body["errors"] = errors
-        return ApiAnswer(200, body)
+        return ApiAnswer(200, _data_and_errors(data, errors))
+
+    # -- GET /2/users ------------------------------------------------------------------
+
+    def _users(self, params: dict[str, str]) -> ApiAnswer:
+        raw = params.get("ids", "")
+        ids = raw.split(",") if raw else []
+        if not ids:
+            raise _Invalid("ids", [], "The `ids` query parameter can not be empty")
+        if len(ids) > 100:
+            raise _Invalid(
+                "ids",
+                [raw],
+                f"The number of values in the `ids` query parameter list [{len(ids)}] is not "
+                "between 1 and 100",
+            )
+        for value in ids:
+            if not _USER_ID.match(value):
+                raise _Invalid(
+                    "ids", [value], f"The `ids` query parameter value [{value}] is not valid"
+                )
+        fields = self._fields(params, "user.fields", USER_FIELDS)
+        self._fields(params, "tweet.fields", TWEET_FIELDS)
+        data, errors = [], []
+        for user_id in dict.fromkeys(ids):
+            account = self.scenario.account_by_id(user_id)
+            if account is None:
+                errors.append(_not_found(user_id, "ids", "ids"))
+            elif account.status == "suspended":
+                errors.append(_suspended(user_id, "ids"))
+            else:
+                data.append(self._account_object(account, fields))
+        return ApiAnswer(200, _data_and_errors(data, errors))
 
     def _account_object(self, account: ScenarioAccount, fields: set[str]) -> dict[str, Any]:
+        now = self.clock()
         user: dict[str, Any] = {
             "id": account.user_id,
             "name": account.display_name,
-            "username": account.username,
+            "username": account.username_at(now),
         }
         scenario = self.scenario
         if "created_at" in fields:
@@ -402,12 +487,12 @@ class XApiV2:
         if "location" in fields and account.location:
             user["location"] = account.location
         if "protected" in fields:
-            user["protected"] = False
+            user["protected"] = account.status == "protected"
         if "public_metrics" in fields:
             user["public_metrics"] = {
-                "followers_count": account.followers_count,
+                "followers_count": scenario.followers_at(account, now),
                 "following_count": account.following_count,
-                "tweet_count": scenario.post_count(account),
+                "tweet_count": scenario.post_count(account, _last_day(now)),
                 "listed_count": account.listed_count,
                 "like_count": account.like_count,
             }
@@ -422,7 +507,7 @@ class XApiV2:
                 f"https://pbs.twimg.com/profile_images/{account.user_id}/avatar_normal.jpg"
             )
         if "most_recent_tweet_id" in fields:
-            newest = next(scenario.iter_posts(account), None)
+            newest = next(scenario.iter_posts(account, end=now), None)
             if newest is not None:
                 user["most_recent_tweet_id"] = str(newest.id)
         return user
@@ -444,14 +529,15 @@ class XApiV2:
             )
         since_id = self._id_param(params, "since_id")
         until_id = self._id_param(params, "until_id")
-        exclude = params.get("exclude")
-        if exclude is not None:
-            # The scenario has no replies or reposts: accepted and nothing to leave out.
-            self._fields(params, "exclude", ("replies", "retweets"))
+        excluded = self._fields(params, "exclude", ("replies", "retweets"))
         position = self._position(params, "tweets", user_id)
         account = self.scenario.account_by_id(user_id)
-        if account is None:
-            return ApiAnswer(200, {"errors": [_not_found(user_id, "id", "id")]})
+        refused = self._refusal(account, user_id)
+        if refused is not None:
+            return refused
+        now = self.clock()
+        end = now if end is None else min(end, now)
+        skipped = {kind for kind, name in _EXCLUDE_NAMES.items() if name in excluded}
 
         low = self.scenario.reachable_floor_id(account)
         if since_id is not None:
@@ -464,6 +550,8 @@ class XApiV2:
         for post in self.scenario.iter_posts(
             account, start=start, end=end, min_id=low, max_id=high
         ):
+            if post.kind in skipped:
+                continue
             if len(page) == limit:
                 following = post
                 break
@@ -477,10 +565,22 @@ class XApiV2:
         }
         if following is not None:
             meta["next_token"] = self._token("tweets", user_id, following.id)
-        return ApiAnswer(200, {"data": [self._post_object(p, fields) for p in page], "meta": meta})
+        data = [self._post_object(p, fields, now) for p in page]
+        return ApiAnswer(200, {"data": data, "meta": meta})
+
+    def _refusal(self, account: ScenarioAccount | None, user_id: str) -> ApiAnswer | None:
+        """X's HTTP 200 with errors only, for an account whose timeline or followers cannot
+        be read (unknown, suspended or protected), else None."""
+        if account is None:
+            return ApiAnswer(200, {"errors": [_not_found(user_id, "id", "id")]})
+        if account.status == "suspended":
+            return ApiAnswer(200, {"errors": [_suspended(user_id, "id")]})
+        if account.status == "protected":
+            return ApiAnswer(200, {"errors": [_not_authorized(user_id)]})
+        return None
 
     @staticmethod
-    def _post_object(post: ScenarioPost, fields: set[str]) -> dict[str, Any]:
+    def _post_object(post: ScenarioPost, fields: set[str], now: datetime) -> dict[str, Any]:
         tweet: dict[str, Any] = {
             "id": str(post.id),
             "text": post.text,
@@ -489,7 +589,9 @@ class XApiV2:
         if "created_at" in fields:
             tweet["created_at"] = _timestamp(post.created_at)
         if "public_metrics" in fields:
-            tweet["public_metrics"] = post.public_metrics()
+            tweet["public_metrics"] = post.public_metrics(now)
+        if "referenced_tweets" in fields and post.referenced_tweets():
+            tweet["referenced_tweets"] = post.referenced_tweets()
         if "author_id" in fields:
             tweet["author_id"] = post.user_id
         if "conversation_id" in fields:
@@ -510,13 +612,15 @@ class XApiV2:
         self._fields(params, "tweet.fields", TWEET_FIELDS)
         position = self._position(params, "followers", user_id) or 0
         account = self.scenario.account_by_id(user_id)
-        if account is None:
-            return ApiAnswer(200, {"errors": [_not_found(user_id, "id", "id")]})
-        followers = self.scenario.followers(account, position, limit)
+        refused = self._refusal(account, user_id)
+        if refused is not None:
+            return refused
+        total = self.scenario.followers_at(account, self.clock())
+        followers = self.scenario.followers(account, position, min(limit, total - position))
         if not followers:
             return ApiAnswer(200, {"meta": {"result_count": 0}})
         meta: dict[str, Any] = {"result_count": len(followers)}
-        if position + limit < account.followers_count:
+        if position + limit < total:
             meta["next_token"] = self._token("followers", user_id, position + limit)
         data = [self._follower_object(f, fields) for f in followers]
         return ApiAnswer(200, {"data": data, "meta": meta})

@@ -27,7 +27,11 @@ def validate_batch(extracted: dict, window: RunWindow) -> dict:
     quarantined, duplicate_answers), ``results`` (one per expectation) and ``issues``.
     """
     landing = Path(extracted["landing_file"])
-    parsed = PARSERS[extracted["platform"]](read_landing(landing), window)
+    parse = PARSERS[extracted["platform"]]
+    if extracted["platform"] == "csv":
+        parsed = parse(read_landing(landing), window)
+    else:
+        parsed = parse(read_landing(landing), window, extracted)
     files, counts, results, rejected = {}, {}, [], []
     for entity in ENTITIES:
         if entity not in parsed.frames:
@@ -55,5 +59,26 @@ def validate_batch(extracted: dict, window: RunWindow) -> dict:
         "rejected": str(rejected_path),
         "counts": counts,
         "results": results,
-        "issues": parsed.issues,
+        "issues": parsed.issues + _extract_issues(extracted),
     }
+
+
+def _extract_issues(extracted: dict) -> list[dict]:
+    """The accounts the extract put off to the next run or gave up on, as ops issues."""
+    issues = []
+    for issue, accounts in (
+        ("deferred", extracted.get("deferred") or {}),
+        ("not read", extracted.get("failures") or {}),
+    ):
+        for key, detail in accounts.items():
+            issues.append(
+                {
+                    "platform": extracted["platform"],
+                    "endpoint": "(extract)",
+                    "account_ref": key.split(":", 1)[-1],
+                    "account_key": key,
+                    "issue": issue,
+                    "detail": detail,
+                }
+            )
+    return issues

@@ -11,6 +11,7 @@ from datetime import datetime
 
 import great_expectations.expectations as gxe
 
+from socialmetrics.staging.frames import POST_KINDS, READ, UNREACHABLE
 from socialmetrics.validation.expectations import ExpectColumnValuesToBeWithinBounds
 
 
@@ -76,6 +77,10 @@ def suite_for(entity: str, window_end: datetime) -> list[Check]:
                 "is from the future",
             ),
             Check(
+                gxe.ExpectColumnValuesToBeInSet(column="post_kind", value_set=list(POST_KINDS)),
+                f"post_kind: a post is one of {', '.join(POST_KINDS)}",
+            ),
+            Check(
                 gxe.ExpectCompoundColumnsToBeUnique(column_list=["account_key", "post_id"]),
                 "post_id: the same post id came twice with different values",
             ),
@@ -112,6 +117,19 @@ def suite_for(entity: str, window_end: datetime) -> list[Check]:
                     column_list=["account_key", "metric", "period", "day"]
                 ),
                 "day: the same metric came twice for one day with different values",
+            ),
+        ]
+    if entity == "account_read":
+        return [
+            _not_null("account_key", "the account"),
+            _not_null("covered_from", "the first day read"),
+            Check(
+                gxe.ExpectColumnValuesToBeInSet(column="outcome", value_set=[READ, UNREACHABLE]),
+                f"outcome: an account read is {READ} or {UNREACHABLE}",
+            ),
+            Check(
+                gxe.ExpectCompoundColumnsToBeUnique(column_list=["account_key", "run_day"]),
+                "account_key: one read per account and run",
             ),
         ]
     raise KeyError(f"no suite for entity {entity!r}")

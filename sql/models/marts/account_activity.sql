@@ -34,6 +34,48 @@ dormancy_thresholds as (
 
 ),
 
+account_reads as (
+
+    select * from core.account_read
+
+),
+
+pipeline_settings as (
+
+    select * from core.pipeline_setting
+
+),
+
+stale_after as (
+
+    select coalesce(max(cast(value as integer)), 3) as stale_after_days
+
+    from pipeline_settings
+
+    where name = 'stale_after_days'
+
+),
+
+-- Per account: the last day of posts a run could read, and whether any run tried.
+read_extents as (
+
+    select
+        account_key,
+        max(case when outcome = 'read' then covered_to end) as last_read_on,
+        min(covered_from) as first_tried_on
+
+    from account_reads
+
+    group by account_key
+
+),
+
+unreachable_reads as (
+
+    select * from account_reads where outcome = 'unreachable'
+
+),
+
 as_of as (
 
     select max(day) as as_of_day from loaded_days
@@ -161,6 +203,7 @@ account_day_posts as (
         account_days.account_key,
         account_days.day,
         coalesce(post_days.posts, 0) as posts,
+        coalesce(post_days.reposts_posted, 0) as reposts,
         coalesce(post_days.engagement, 0) as engagement,
         post_days.last_published_at
 
@@ -188,12 +231,92 @@ rolling_posts as (
             partition by account_key order by day
             rows between 29 preceding and current row
         ) as bigint) as posts_last_30_days,
+        cast(sum(reposts) over (
+            partition by account_key order by day
+            rows between 29 preceding and current row
+        ) as bigint) as reposts_last_30_days,
         cast(sum(engagement) over (
             partition by account_key order by day
             rows between 29 preceding and current row
         ) as bigint) as engagement_last_30_days
 
     from account_day_posts
+
+),
+
+-- A day is blind for an account when no run could read its posts there: after the last
+-- day read (or, if none ever was, from the first day a run tried), either a run was refused
+-- (the platform's reason, latest run first) or no run read it for stale_after_days days.
+blind_days as (
+
+    select
+        account_days.account_key,
+        account_days.day,
+        read_extents.last_read_on
+
+    from account_days
+
+    inner join read_extents
+        on read_extents.account_key = account_days.account_key
+
+    where
+        account_days.day > coalesce(
+            read_extents.last_read_on, read_extents.first_tried_on - 1
+        )
+
+),
+
+refused_days as (
+
+    select
+        blind_days.account_key,
+        blind_days.day,
+        unreachable_reads.reason,
+        unreachable_reads.detail,
+        row_number() over (
+            partition by blind_days.account_key, blind_days.day
+            order by unreachable_reads.run_day desc
+        ) as latest_first
+
+    from blind_days
+
+    inner join unreachable_reads
+        on
+            unreachable_reads.account_key = blind_days.account_key
+            and blind_days.day between unreachable_reads.covered_from
+            and unreachable_reads.covered_to
+
+),
+
+unreachable_days as (
+
+    select
+        blind_days.account_key,
+        blind_days.day,
+        coalesce(refused_days.reason, 'not read') as reason,
+        coalesce(
+            refused_days.detail,
+            case
+                when blind_days.last_read_on is null then 'no run could read the account yet'
+                else 'no run has read the account since '
+                    || cast(blind_days.last_read_on as varchar)
+            end
+        ) as detail
+
+    from blind_days
+
+    cross join stale_after
+
+    left join refused_days
+        on
+            refused_days.account_key = blind_days.account_key
+            and refused_days.day = blind_days.day
+            and refused_days.latest_first = 1
+
+    where
+        refused_days.account_key is not null
+        or blind_days.last_read_on is null
+        or blind_days.day - blind_days.last_read_on > stale_after.stale_after_days
 
 ),
 
@@ -266,11 +389,14 @@ account_day_facts as (
         ) as days_since_last_post,
         cast(rolling_posts.day - account_spans.opened_on as integer) as days_since_opened,
         rolling_posts.posts_last_30_days,
+        rolling_posts.reposts_last_30_days,
         rolling_posts.engagement_last_30_days,
         account_day_followers.followers,
         account_spans.opened_on,
         account_spans.closed_on,
-        account_thresholds.dormant_after_days
+        account_thresholds.dormant_after_days,
+        unreachable_days.reason as unreachable_reason,
+        unreachable_days.detail as unreachable_detail
 
     from rolling_posts
 
@@ -285,6 +411,11 @@ account_day_facts as (
             account_day_followers.account_key = rolling_posts.account_key
             and account_day_followers.day = rolling_posts.day
 
+    left join unreachable_days
+        on
+            unreachable_days.account_key = rolling_posts.account_key
+            and unreachable_days.day = rolling_posts.day
+
 ),
 
 account_day_status as (
@@ -293,6 +424,8 @@ account_day_status as (
         account_day_facts.*,
         case
             when closed_on is not null and day >= closed_on then 'closed'
+            -- Silence the pipeline could not see is not silence.
+            when unreachable_reason is not null then 'unreachable'
             when days_since_last_post > dormant_after_days then 'dormant'
             when last_post_at is null and days_since_opened > dormant_after_days then 'dormant'
             else 'active'
@@ -316,9 +449,12 @@ account_activity as (
         account_day_status.last_post_at,
         account_day_status.days_since_last_post,
         account_day_status.posts_last_30_days,
+        account_day_status.reposts_last_30_days,
         account_day_status.engagement_last_30_days,
         account_day_status.followers,
         account_day_status.status,
+        account_day_status.unreachable_reason,
+        account_day_status.unreachable_detail,
         case
             when account_day_status.status = 'dormant'
                 then

@@ -1,0 +1,128 @@
+"""The staging entities every platform parser produces: their columns, how a post's derived
+columns are computed, and how an account read is told (see :mod:`socialmetrics.staging`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import pandas as pd
+
+SNAPSHOT_COLUMNS = [
+    "account_key",
+    "snapshot_date",
+    "platform_user_id",
+    "username",
+    "created_at",
+    "profile_location",
+    "followers_count",
+    "following_count",
+    "post_count",
+    "listed_count",
+    "_record",
+]
+POST_COLUMNS = [
+    "account_key",
+    "post_id",
+    "published_at",
+    "published_on",
+    "post_kind",
+    "likes",
+    "replies",
+    "reposts",
+    "quotes",
+    "bookmarks",
+    "impressions",
+    "engagement",
+    "_record",
+]
+# What a platform answers of a post; published_on and engagement are derived from it.
+RECEIVED_POST_COLUMNS = [c for c in POST_COLUMNS if c not in ("published_on", "engagement")]
+FOLLOWER_COLUMNS = ["account_key", "sample_date", "position", "location", "location_key", "_record"]
+ACCOUNT_READ_COLUMNS = [
+    "account_key",
+    "run_day",
+    "covered_from",
+    "covered_to",
+    "outcome",
+    "reason",
+    "detail",
+    "fetched_at",
+    "_record",
+]
+POST_KINDS = ("original", "reply", "quote", "repost")
+READ, UNREACHABLE = "read", "unreachable"
+
+
+def with_derived_post_columns(posts: pd.DataFrame) -> pd.DataFrame:
+    """Typed posts (``RECEIVED_POST_COLUMNS``) with ``published_on``, the UTC date of
+    ``published_at``, and ``engagement`` = likes + replies + reposts + quotes (null when one
+    is), in ``POST_COLUMNS`` order; the same for every platform."""
+    posts["published_on"] = posts["published_at"].dt.date
+    posts["engagement"] = posts["likes"] + posts["replies"] + posts["reposts"] + posts["quotes"]
+    return posts[POST_COLUMNS]
+
+
+@dataclass
+class Parsed:
+    """Staging frames of one landing file plus what could not be used, as ops issues."""
+
+    frames: dict[str, pd.DataFrame]
+    issues: list[dict] = field(default_factory=list)
+    answers: int = 0
+
+
+@dataclass(frozen=True)
+class AccountRead:
+    """What a run could read of one account: the days of posts its read covered, and
+    whether the platform let it (``read``) or not (``unreachable``, with the reason)."""
+
+    account_key: str
+    run_day: date
+    covered_from: date
+    outcome: str
+    reason: str | None = None
+    detail: str | None = None
+    fetched_at: datetime | None = None
+
+    def row(self) -> dict:
+        return {
+            "account_key": self.account_key,
+            "run_day": self.run_day,
+            "covered_from": min(self.covered_from, self.run_day),
+            "covered_to": self.run_day,
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "detail": self.detail,
+            "fetched_at": self.fetched_at,
+            "_record": f"{self.account_key} {self.outcome} {self.reason or ''}".strip(),
+        }
+
+
+def account_read_frame(reads: list[AccountRead]) -> pd.DataFrame:
+    """The ``account_read`` staging frame of some reads (typed, in column order)."""
+    frame = pd.DataFrame([read.row() for read in reads], columns=ACCOUNT_READ_COLUMNS)
+    for column in ("run_day", "covered_from", "covered_to"):
+        frame[column] = pd.to_datetime(frame[column]).dt.date
+    frame["fetched_at"] = pd.to_datetime(frame["fetched_at"], utc=True)
+    frame["fetched_at"] = frame["fetched_at"].dt.tz_convert(None).astype("datetime64[us]")
+    return frame
+
+
+def fetched_day(record: dict) -> date | None:
+    """The UTC day an answer was given (the landing's ``fetched_at``), None if unreadable."""
+    stamp = fetched_moment(record)
+    return None if stamp is None else stamp.date()
+
+
+def fetched_moment(record: dict) -> datetime | None:
+    """The answer's ``fetched_at`` as a naive UTC datetime, None if unreadable."""
+    try:
+        stamp = pd.Timestamp(record.get("fetched_at"))
+    except (TypeError, ValueError):
+        return None
+    if pd.isna(stamp):
+        return None
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    return stamp.to_pydatetime()
