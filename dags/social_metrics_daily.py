@@ -54,9 +54,10 @@ MARTS = Asset("warehouse://marts")
 @dag(
     dag_id="social_metrics_daily",
     schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
-    # X opened in 2006: any day since can be run or backfilled (catchup stays off, so a new
-    # deployment starts from today, not from 2006).
-    start_date=datetime(2006, 3, 21),
+    # Airflow runs no task for a day before start_date and calls the run a success: so it is
+    # the epoch, and the first task refuses days before the platforms existed, in words.
+    # catchup stays off, so a new deployment starts from today.
+    start_date=datetime(1970, 1, 1),
     catchup=False,
     max_active_runs=1,
     default_args={
@@ -95,10 +96,8 @@ def social_metrics_daily():
         return pipeline.extract(batch, pipeline.window_from_context(get_current_context()))
 
     @task(trigger_rule=TriggerRule.ALL_DONE)
-    def keep_failed_answers(batches: list[dict]) -> dict:
-        return pipeline.keep_failed_answers(
-            batches, pipeline.window_from_context(get_current_context())
-        )
+    def keep_failed_answers() -> dict:
+        return pipeline.keep_failed_answers(pipeline.window_from_context(get_current_context()))
 
     @task
     def validate(extracted: dict) -> dict:
@@ -119,7 +118,7 @@ def social_metrics_daily():
     ready = prepare_warehouse()
     batches = plan(ready)
     raw = extract.expand(batch=batches)
-    raw >> keep_failed_answers(batches)
+    raw >> keep_failed_answers()
     checked = validate.expand(extracted=raw)
     loaded = load(checked)
     marts = build_marts(loaded)

@@ -39,25 +39,53 @@ def postgres_server_url():
         _unavailable(f"no WAREHOUSE_TEST_URL and {exc}")
 
 
-@pytest.fixture
-def postgres_url(postgres_server_url):
-    """A fresh PostgreSQL database for one test, dropped afterwards."""
-    name = f"sm_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(
-        sa.make_url(postgres_server_url).set(drivername="postgresql+psycopg"),
-        isolation_level="AUTOCOMMIT",
+def _admin(server_url: str):
+    return sa.create_engine(
+        sa.make_url(server_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
     )
+
+
+def _create_database(admin, server_url: str, name: str) -> str:
+    """Create database ``name`` on the server; its URL (a missing server fails or skips)."""
     try:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'create database "{name}"')
     except sa.exc.OperationalError as exc:
-        admin.dispose()
-        _unavailable(f"cannot reach PostgreSQL at {postgres_server_url}: {exc}")
-    url = sa.make_url(postgres_server_url).set(database=name)
-    yield url.render_as_string(hide_password=False)
+        _unavailable(f"cannot reach PostgreSQL at {server_url}: {exc}")
+    return sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_databases(admin, names) -> None:
     with admin.connect() as conn:
-        conn.exec_driver_sql(f'drop database if exists "{name}" with (force)')
+        for name in names:
+            conn.exec_driver_sql(f'drop database if exists "{name}" with (force)')
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_database(postgres_server_url):
+    """``create(label)``: the URL of a fresh PostgreSQL database, for fixtures that outlive
+    one test; all are dropped at the end of the session."""
+    admin = _admin(postgres_server_url)
+    created: list[str] = []
+
+    def create(label: str = "test") -> str:
+        created.append(f"sm_{label}_{uuid.uuid4().hex[:12]}"[:63])
+        return _create_database(admin, postgres_server_url, created[-1])
+
+    yield create
+    _drop_databases(admin, created)
+
+
+@pytest.fixture
+def postgres_url(postgres_server_url):
+    """A fresh PostgreSQL database for one test, dropped afterwards."""
+    admin = _admin(postgres_server_url)
+    name = f"sm_test_{uuid.uuid4().hex[:12]}"
+    try:
+        yield _create_database(admin, postgres_server_url, name)
+    finally:
+        _drop_databases(admin, [name])
 
 
 @pytest.fixture

@@ -333,3 +333,21 @@ def test_username_the_api_does_not_know_is_recorded_as_an_issue():
     }
     (issue,) = parse_x_landing([answer], WINDOW).issues
     assert (issue["account_ref"], issue["issue"]) == ("OrgPolice", "Not Found Error")
+
+
+def test_a_day_before_the_platforms_existed_fails_at_once_with_words():
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from socialmetrics.pipeline import window_from_context
+
+    context = {
+        "run_id": "manual__2005",
+        "data_interval_start": datetime(2005, 5, 31),
+        "data_interval_end": datetime(2005, 6, 1),
+    }
+    with pytest.raises(AirflowFailException, match="before 2006-03-21"):
+        window_from_context(context)
+    context.update(
+        data_interval_start=datetime(2006, 3, 21), data_interval_end=datetime(2006, 3, 22)
+    )
+    assert window_from_context(context).day == date(2006, 3, 21)

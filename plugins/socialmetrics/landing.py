@@ -80,6 +80,16 @@ def failed_attempts(batch_file: Path) -> list[Path]:
     return sorted(found, key=lambda path: int(path.stem.rsplit("-", 1)[1]))
 
 
+def stranded_attempts(run_dir: Path) -> list[Path]:
+    """The failed attempts in a run's folder whose batch never got a whole landing file."""
+    stranded = []
+    for attempt in sorted(Path(run_dir).glob("*.failed-*.jsonl")):
+        batch_file = attempt.with_name(attempt.name.split(".failed-", 1)[0] + ".jsonl")
+        if not batch_file.exists():
+            stranded.append(attempt)
+    return stranded
+
+
 def read_landing(path: Path) -> Iterator[dict[str, Any]]:
     """Yield the records of one landing file in the order they were received."""
     with Path(path).open(encoding="utf-8") as handle:

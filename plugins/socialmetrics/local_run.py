@@ -25,7 +25,7 @@ def run_window(window: RunWindow) -> dict:
         with ThreadPoolExecutor(max_workers=len(batches)) as pool:
             extracted = list(pool.map(lambda batch: pipeline.extract(batch, window), batches))
     finally:
-        pipeline.keep_failed_answers(batches, window)
+        pipeline.keep_failed_answers(window)
     validated = [pipeline.validate(summary, window) for summary in extracted]
     pipeline.load(validated, window)
     marts = pipeline.build_marts()

@@ -10,7 +10,7 @@ import functools
 import logging
 
 from socialmetrics.errors import ConfigurationError, SocialMetricsError
-from socialmetrics.window import RunWindow
+from socialmetrics.window import FIRST_DAY, RunWindow
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,17 @@ def window_from_context(context) -> RunWindow:
     """
     from datetime import datetime
 
+    window = _window_of(context)
+    if window.day < FIRST_DAY:
+        raise ConfigurationError(
+            f"The run reports on {window.day}, before {FIRST_DAY}, the first day X (the "
+            "oldest platform read) has data: there is nothing to extract. Run a day from "
+            f"{FIRST_DAY} on (airflow dags test social_metrics_daily YYYY-MM-DD)."
+        )
+    return window
+
+
+def _window_of(context) -> RunWindow:
     params = context.get("params") or {}
     start, end = params.get("interval_start"), params.get("interval_end")
     if start or end:
@@ -194,7 +205,7 @@ def extract(batch: dict, window: RunWindow) -> dict:
 
 
 @fail_fast_on_user_errors
-def keep_failed_answers(batches: list[dict], window: RunWindow) -> dict:
+def keep_failed_answers(window: RunWindow) -> dict:
     """Copy into ``raw`` the answers of the batches whose extract failed for good.
 
     Nothing received is ever lost: a failed extract keeps what it landed (see
@@ -202,19 +213,13 @@ def keep_failed_answers(batches: list[dict], window: RunWindow) -> dict:
     so this step loads those answers (and only them) into ``raw.api_response``. A batch
     that succeeded in the end is left to the load, which keeps its failed attempts too.
     """
-    from socialmetrics.landing import failed_attempts, run_folder
+    from socialmetrics.landing import run_folder, stranded_attempts
     from socialmetrics.load import keep_raw_answers
     from socialmetrics.settings import load_settings
     from socialmetrics.warehouse.engine import engine_from_airflow
 
     settings = load_settings()
-    folder = run_folder(settings.landing_dir, window.run_id)
-    stranded = [
-        path
-        for batch in batches
-        if not (folder / f"{batch['batch']}.jsonl").exists()
-        for path in failed_attempts(folder / f"{batch['batch']}.jsonl")
-    ]
+    stranded = stranded_attempts(run_folder(settings.landing_dir, window.run_id))
     if not stranded:
         return {"answers_kept": 0}
     engine = engine_from_airflow()

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+# The first day any platform the pipeline reads has data for: X opened on 2006-03-21.
+FIRST_DAY = date(2006, 3, 21)
+
 
 def _naive_utc(moment: datetime) -> datetime:
     if moment.tzinfo is not None:

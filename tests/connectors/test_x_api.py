@@ -14,8 +14,14 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from socialmetrics.connectors.http import ResponseRecord, build_session
-from socialmetrics.connectors.x_api import XApiError, XAuthError, XClient
+from socialmetrics.connectors.http import ResponseRecord, answer_time, build_session
+from socialmetrics.connectors.x_api import (
+    XApiError,
+    XAuthError,
+    XClient,
+    XConnectionError,
+    XResourceError,
+)
 from socialmetrics.sandbox.faults import FaultConfig
 from socialmetrics.sandbox.server import SandboxServer
 
@@ -356,3 +362,43 @@ def test_token_never_appears_in_records_logs_or_errors(sandbox, caplog):
         assert secret not in caplog.text
         assert all(secret not in repr(record) for record in records)
         assert secret not in str(failed.value) and secret not in str(refused.value)
+
+
+# -- real-platform answers (issue 9) -------------------------------------------------------
+
+
+def test_a_malformed_username_is_an_error_of_its_own_and_the_others_are_looked_up(client, rec):
+    answer = client.lookup_users(["NorfolkPolice", "Norfolk-Police"])
+    assert [u["username"] for u in answer.users] == ["NorfolkPolice"]
+    (error,) = answer.errors
+    assert error["value"] == "Norfolk-Police" and error["type"].endswith("invalid-request")
+    assert rec.statuses == [400, 200]
+
+
+def test_users_are_looked_up_by_id(client, scenario):
+    account = scenario.account("NorwichPolice")
+    answer = client.lookup_users_by_id([account.user_id])
+    assert [u["username"] for u in answer.users] == ["NorwichPolice"]
+
+
+def test_a_timeline_answered_with_errors_only_is_an_error_about_that_account(client, sandbox):
+    parking = sandbox.scenario.account("WaveneyParking")
+    with pytest.raises(XResourceError) as raised:
+        client.user_posts(parking.user_id, at("2026-03-01"), at("2026-03-31"))
+    assert raised.value.reason == "protected" and raised.value.status == 200
+
+
+@pytest.mark.parametrize(("fault", "words"), [("usage_cap", "usage cap"), ("credits", "credits")])
+def test_a_spent_budget_is_not_waited_for(client, rec, sandbox, fault, words):
+    sandbox.inject(fault, "/2/users/by")
+    with pytest.raises(XConnectionError, match=words):
+        client.lookup_users(["NorfolkPolice"])
+    assert rec.sleeps == [] and len(rec.records) == 1
+
+
+def test_an_answer_without_a_date_header_is_dated_by_the_workers_clock():
+    moment = datetime(2026, 4, 1, 0, 5, tzinfo=UTC)
+    assert answer_time({}, lambda: moment) == moment
+    assert answer_time({"Date": "not a date"}, lambda: moment) == moment
+    stamped = answer_time({"Date": "Fri, 07 Oct 2022 22:43:18 UTC"}, lambda: moment)
+    assert stamped == datetime(2022, 10, 7, 22, 43, 18, tzinfo=UTC)

@@ -90,3 +90,51 @@ def test_the_exports_batch_names_every_registry_account(warehouse, small_registr
     _, batches = planned(warehouse, small_registry)
     (exports,) = [b for b in batches if b["platform"] == "csv"]
     assert {a["account_key"] for a in exports["accounts"]} == {"x:shirepolice", "x:pcrobert"}
+
+
+def read(warehouse, account_key, run_day: date, covered_from: date, outcome="read"):
+    with warehouse.begin() as conn:
+        conn.execute(
+            sa.text(
+                "insert into core.account_read (account_key, run_day, covered_from, "
+                "covered_to, outcome) values (:k, :d, :f, :d, :o)"
+            ),
+            {"k": account_key, "d": run_day, "f": covered_from, "o": outcome},
+        )
+
+
+def test_a_known_x_account_is_looked_up_by_its_stored_id(warehouse, small_registry):
+    seen(warehouse, "x:shirepolice", date(2026, 3, 30))
+    accounts, _ = planned(warehouse, small_registry)
+    assert accounts["x:shirepolice"]["user_id"] == "1"
+    assert "user_id" not in accounts["x:pcrobert"]
+
+
+def test_catching_up_starts_after_the_last_day_a_run_could_read(warehouse, small_registry):
+    seen(warehouse, "x:shirepolice", date(2026, 3, 30))
+    read(warehouse, "x:shirepolice", date(2026, 3, 10), date(2026, 3, 2))
+    # Refused since: those days were not read, so they are read now.
+    read(warehouse, "x:shirepolice", date(2026, 3, 20), date(2026, 3, 12), "unreachable")
+    accounts, _ = planned(warehouse, small_registry, lookback_days=7)
+    assert accounts["x:shirepolice"]["since"] == "2026-03-04T00:00:00"
+
+
+def test_a_rerun_of_a_day_reads_what_the_days_first_run_read(warehouse, small_registry):
+    seen(warehouse, "x:shirepolice", date(2026, 4, 1))
+    read(warehouse, "x:shirepolice", DAY, date(2020, 1, 1))
+    accounts, _ = planned(warehouse, small_registry, lookback_days=7)
+    assert accounts["x:shirepolice"]["since"] == "2020-01-01T00:00:00"
+    assert accounts["x:shirepolice"]["history"] is True
+
+
+def test_a_backfill_takes_no_follower_sample_when_a_newer_one_exists(warehouse, small_registry):
+    with warehouse.begin() as conn:
+        conn.execute(
+            sa.text(
+                "insert into core.follower_sample (account_key, sample_date, position, "
+                "location, location_key) values ('x:shirepolice', :d, 0, 'x', 'x')"
+            ),
+            {"d": date(2026, 6, 1)},
+        )
+    accounts, _ = planned(warehouse, small_registry, follower_sample_every_days=7)
+    assert accounts["x:shirepolice"]["sample_followers"] is False

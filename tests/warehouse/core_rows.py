@@ -84,20 +84,20 @@ def add_post(
     reposts: int = 0,
     quotes: int = 0,
     impressions: int | None = None,
+    kind: str = "original",
 ) -> datetime:
-    """Insert a post (a bare date means noon UTC); engagement is the sum of the four counts.
-
-    Returns the post's published_at.
+    """Insert a post (a bare date means noon UTC) of ``kind`` (original, reply, quote or
+    repost); engagement is the sum of the four counts. Returns the post's published_at.
     """
     published_at = (
         published if isinstance(published, datetime) else datetime.combine(published, time(12, 0))
     )
     conn.execute(
         sa.text(
-            "insert into core.post (account_key, post_id, published_at, published_on, likes, "
-            "replies, reposts, quotes, bookmarks, impressions, engagement) values (:key, :id, "
-            ":published_at, :published_on, :likes, :replies, :reposts, :quotes, null, "
-            ":impressions, :engagement)"
+            "insert into core.post (account_key, post_id, published_at, published_on, "
+            "post_kind, likes, replies, reposts, quotes, bookmarks, impressions, engagement) "
+            "values (:key, :id, :published_at, :published_on, :kind, :likes, :replies, "
+            ":reposts, :quotes, null, :impressions, :engagement)"
         ),
         {
             "key": account_key,
@@ -110,9 +110,51 @@ def add_post(
             "quotes": quotes,
             "impressions": impressions,
             "engagement": likes + replies + reposts + quotes,
+            "kind": kind,
         },
     )
     return published_at
+
+
+def add_read(
+    conn: Connection,
+    account_key: str,
+    run_day: date,
+    covered_from: date,
+    *,
+    reason: str | None = None,
+    detail: str | None = None,
+) -> None:
+    """Record a run's read of an account: outcome 'read', or 'unreachable' with ``reason``."""
+    conn.execute(
+        sa.text(
+            "insert into core.account_read (account_key, run_day, covered_from, covered_to, "
+            "outcome, reason, detail) values (:key, :day, :first, :day, :outcome, :reason, "
+            ":detail)"
+        ),
+        {
+            "key": account_key,
+            "day": run_day,
+            "first": covered_from,
+            "outcome": "read" if reason is None else "unreachable",
+            "reason": reason,
+            "detail": detail,
+        },
+    )
+
+
+def add_setting(conn: Connection, name: str, value: object) -> None:
+    """Set a model setting (core.pipeline_setting), e.g. stale_after_days."""
+    conn.execute(
+        sa.text("insert into core.pipeline_setting (name, value) values (:n, :v)"),
+        {"n": name, "v": str(value)},
+    )
+
+
+def set_active_post_kinds(conn: Connection, *kinds: str) -> None:
+    """The post kinds that count as posting (core.active_post_kind)."""
+    for kind in kinds:
+        conn.execute(sa.text("insert into core.active_post_kind values (:k)"), {"k": kind})
 
 
 def add_daily_posts(

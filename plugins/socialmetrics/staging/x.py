@@ -190,7 +190,10 @@ class _Rows:
         self.sample_days: dict[str, date | None] = {}
 
     def timeline(self, record: dict, body: dict, data: list, lookups: _Lookups) -> None:
-        key = (record.get("context") or {})["account_key"]
+        context = record.get("context") or {}
+        key = context["account_key"]
+        if context.get("since"):
+            lookups.since.setdefault(key, date.fromisoformat(str(context["since"])[:10]))
         refused = _refusal(record, body)
         if refused is not None:
             lookups.refused.setdefault(key, refused)
