@@ -351,3 +351,39 @@ def test_a_day_before_the_platforms_existed_fails_at_once_with_words():
         data_interval_start=datetime(2006, 3, 21), data_interval_end=datetime(2006, 3, 22)
     )
     assert window_from_context(context).day == date(2006, 3, 21)
+
+
+RANGE_CONTEXT = {
+    "run_id": "manual__range",
+    "data_interval_start": datetime(2026, 4, 1),
+    "data_interval_end": datetime(2026, 4, 2),
+}
+
+
+def test_a_manual_run_may_name_its_own_range_and_reports_on_its_last_day():
+    from socialmetrics.pipeline import window_from_context
+
+    params = {"interval_start": "2026-01-01", "interval_end": "2026-04-01"}
+    window = window_from_context({**RANGE_CONTEXT, "params": params})
+    assert (window.start, window.end, window.day) == (
+        datetime(2026, 1, 1),
+        datetime(2026, 4, 1),
+        date(2026, 3, 31),
+    )
+
+
+@pytest.mark.parametrize(
+    ("params", "says"),
+    [
+        ({"interval_start": "2026-01-01"}, "Give both params"),
+        ({"interval_start": "1 Jan", "interval_end": "2026-04-01"}, "not ISO dates"),
+        ({"interval_start": "2026-04-01", "interval_end": "2026-01-01"}, "must be after"),
+    ],
+)
+def test_a_bad_range_is_refused_naming_the_params(params, says):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from socialmetrics.pipeline import window_from_context
+
+    with pytest.raises(AirflowFailException, match=says):
+        window_from_context({**RANGE_CONTEXT, "params": params})

@@ -42,8 +42,6 @@ def window_from_context(context) -> RunWindow:
     ``interval_end`` (ISO dates or timestamps, UTC): one run then extracts the whole range,
     in as few API calls as the platforms allow, and reports on its last day.
     """
-    from datetime import datetime
-
     window = _window_of(context)
     if window.day < FIRST_DAY:
         raise ConfigurationError(
@@ -55,6 +53,8 @@ def window_from_context(context) -> RunWindow:
 
 
 def _window_of(context) -> RunWindow:
+    from datetime import datetime
+
     params = context.get("params") or {}
     start, end = params.get("interval_start"), params.get("interval_end")
     if start or end:
