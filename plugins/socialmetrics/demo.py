@@ -82,6 +82,8 @@ def main() -> int:
             meta_base_url=sandbox.graph_url(),
         )
         for day in (scenario.review_date, scenario.end_date):
+            # The platforms answer as they would to the scheduled run for that day.
+            sandbox.clock.run_of(day)
             if not run_day(environment, day):
                 return 1
     print(f"warehouse: {warehouse}\n", flush=True)

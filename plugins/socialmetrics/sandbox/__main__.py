@@ -16,7 +16,9 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
+from socialmetrics.sandbox.clock import SandboxClock
 from socialmetrics.sandbox.faults import ALL_KINDS, DEFAULT_KINDS, FaultConfig, is_fault_kind
 from socialmetrics.sandbox.scenario import Scenario, default_scenario, national_scenario
 from socialmetrics.sandbox.server import SandboxServer
@@ -32,6 +34,14 @@ def _kinds(text: str) -> tuple[str, ...]:
             f"unknown fault kinds {', '.join(unknown)}; choose from {','.join(ALL_KINDS)}"
         )
     return kinds
+
+
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 date or time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _add_scenario_options(parser: argparse.ArgumentParser) -> None:
@@ -108,6 +118,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--rate-window", type=int, default=900, help="rate-limit window in seconds (900)"
     )
+    serve.add_argument(
+        "--now",
+        type=_moment,
+        default=None,
+        help="the moment the platforms answer as of, ISO 8601 UTC (default: the scenario's "
+        "end, 2026-11-01T00:00 for the default scenario)",
+    )
     serve.add_argument("--verbose", action="store_true", help="log every request to stderr")
     _add_scenario_options(serve)
 
@@ -144,6 +161,7 @@ def _serve(args: argparse.Namespace) -> int:
             rate_limit=args.rate_limit,
             rate_window_seconds=args.rate_window,
             verbose=args.verbose,
+            clock=SandboxClock(args.now or scenario.now),
         )
     except OSError as exc:
         print(f"sandbox: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
@@ -153,7 +171,8 @@ def _serve(args: argparse.Namespace) -> int:
     server.start()
     print(
         f"sandbox serving X API v2 on {server.base_url} and the Graph API on "
-        f"{server.graph_url()} (scenario {scenario.name}, seed {scenario.seed})",
+        f"{server.graph_url()} (scenario {scenario.name}, seed {scenario.seed}, as of "
+        f"{server.clock.now().isoformat()})",
         flush=True,
     )
     try:
