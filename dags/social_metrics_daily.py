@@ -9,8 +9,10 @@ audiences live (SPEC §1), for the run's data interval:
 2. **plan** splits the registry's accounts into a fixed number of batches
    (`socialmetrics_extract_batches`): new accounts get their whole reachable history,
    known ones the interval plus the look-back window (`socialmetrics_lookback_days`).
-3. **extract** (one mapped task per batch) calls the X API through the connection `x_api`
-   and lands every answer as received.
+3. **extract** (one mapped task per batch) calls the X API (`x_api`) and the Meta Graph API
+   (`meta_graph_api`) for the accounts with source `api`, and lands every answer as received;
+   one more batch lands the analytics exports of `socialmetrics_export_dir` (accounts with
+   source `export`, no connection needed).
 4. **validate** (per batch) checks the rows with Great Expectations; failing rows are
    quarantined with their reason.
 5. **load** writes raw, staging, quarantine, core and `ops` counts in one transaction

@@ -11,6 +11,7 @@ import io
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
@@ -30,9 +31,15 @@ ACCOUNT_COLUMNS = (
     "closed_on",
     "successor_ref",
 )
+# Optional: how the pipeline reads the account, `api` (the platform's API) or `export` (the
+# analytics exports dropped in the export folder, docs/csv_exports.md).
+SOURCES = ("api", "export")
+DEFAULT_SOURCE = "api"
 CONSOLIDATION_COLUMNS = ("organisation", "event_date", "description")
 GAZETTEER_COLUMNS = ("area", "place")
 ORGANISATION_COLUMNS = ("organisation", "comms_email")
+# Optional: the IANA time zone the organisation's exports write local times in.
+DEFAULT_TIMEZONE = "Europe/London"
 
 
 class RegistryError(SocialMetricsError):
@@ -138,7 +145,10 @@ def load_registry(folder: str | Path, *, today: date | None = None) -> Registry:
 
     Returns a Registry. Raises RegistryError listing every problem (file, line, column, what
     to do): missing files or columns, empty required cells, bad or future dates, unknown
-    platforms, duplicate (platform, account_ref), unknown organisations or areas.
+    platforms, sources or time zones, duplicate (platform, account_ref), unknown
+    organisations or areas. The optional columns ``source`` (accounts.csv: ``api``, the
+    default, or ``export``) and ``timezone`` (organisations.csv: an IANA name, default
+    ``Europe/London``) are always present in the result.
     ``today`` bounds dates (default: the real date).
     """
     folder = Path(folder)
@@ -175,6 +185,15 @@ def load_registry(folder: str | Path, *, today: date | None = None) -> Registry:
         if opened and closed and closed < opened:
             accounts_file.problem(line, "closed_on", f"{closed} is before opened_on {opened}")
             complete = False
+        source = (values.get("source") or DEFAULT_SOURCE).lower()
+        if source not in SOURCES:
+            accounts_file.problem(
+                line,
+                "source",
+                f"unknown source {values['source']!r}; use api (read through the platform's "
+                "API) or export (read from the analytics exports), or leave it empty for api",
+            )
+            complete = False
         if complete and opened:
             key = account_key(platform, ref)
             if key in seen:
@@ -198,6 +217,7 @@ def load_registry(folder: str | Path, *, today: date | None = None) -> Registry:
                     "opened_on": opened,
                     "closed_on": closed,
                     "successor_ref": values["successor_ref"] or None,
+                    "source": source,
                     "line": line,
                 }
             )
@@ -258,16 +278,28 @@ def load_registry(folder: str | Path, *, today: date | None = None) -> Registry:
     if organisations_file.path.exists():
         for line, values in organisations_file.rows(ORGANISATION_COLUMNS):
             if organisations_file.required(line, values, ("organisation",)):
+                timezone = values.get("timezone") or DEFAULT_TIMEZONE
+                if not _is_time_zone(timezone):
+                    organisations_file.problem(
+                        line,
+                        "timezone",
+                        f"unknown time zone {timezone!r}; use an IANA name such as "
+                        f"{DEFAULT_TIMEZONE} or America/New_York, or leave it empty for "
+                        f"{DEFAULT_TIMEZONE}",
+                    )
+                    continue
                 organisations.append(
                     {
                         "organisation": values["organisation"],
                         "comms_email": values["comms_email"] or None,
+                        "timezone": timezone,
                     }
                 )
         problems += organisations_file.problems
     listed = {row["organisation"] for row in organisations}
     organisations += [
-        {"organisation": name, "comms_email": None} for name in sorted(organisations_known - listed)
+        {"organisation": name, "comms_email": None, "timezone": DEFAULT_TIMEZONE}
+        for name in sorted(organisations_known - listed)
     ]
 
     if problems:
@@ -278,5 +310,14 @@ def load_registry(folder: str | Path, *, today: date | None = None) -> Registry:
         accounts=account_frame,
         consolidations=pd.DataFrame(consolidations, columns=list(CONSOLIDATION_COLUMNS)),
         gazetteer=gazetteer.reset_index(drop=True),
-        organisations=pd.DataFrame(organisations, columns=list(ORGANISATION_COLUMNS)),
+        organisations=pd.DataFrame(organisations, columns=[*ORGANISATION_COLUMNS, "timezone"]),
     )
+
+
+def _is_time_zone(name: str) -> bool:
+    """Whether ``name`` is an IANA time zone (``Europe/London``) of the tz database."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True

@@ -2,9 +2,17 @@
 
 Entities (the same for every platform, so every connector feeds the same staging tables):
 ``account_snapshot``, ``post``, ``follower_sample`` (X: sampled follower locations),
-``follower_breakdown`` (Meta: followers by city) and ``insight_daily`` (Meta: page insights).
+``follower_breakdown`` (Meta: followers by city), ``insight_daily`` (Meta: page insights) and
+``follower_change`` (X's account overview export: follows and unfollows per day).
 A parser returns the entities its platform has; the others count as empty. Each frame keeps
 the record as received in ``_record`` so a rejected row can be quarantined exactly as it came.
 """
 
-ENTITIES = ("account_snapshot", "post", "follower_sample", "follower_breakdown", "insight_daily")
+ENTITIES = (
+    "account_snapshot",
+    "post",
+    "follower_sample",
+    "follower_breakdown",
+    "insight_daily",
+    "follower_change",
+)
