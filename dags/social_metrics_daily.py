@@ -10,11 +10,13 @@ audiences live, for the run's data interval:
 2. **plan** splits the registry's accounts into a fixed number of batches
    (`socialmetrics_extract_batches`): new accounts get their whole reachable history,
    known ones the interval plus the look-back window (`socialmetrics_lookback_days`).
-3. **extract** (one mapped task per batch) calls the X API (connection `x_api`) or the Graph
-   API (`meta_graph_api`), or reads the CSV exports, and lands every answer as received.
-   An account the platform refuses (protected, suspended, unknown) or throttles is noted and
-   the others go on; only a refused token or a spent X budget fails the run.
-   **keep_failed_answers** copies what a failed extract received into `raw`.
+3. **extract** (one mapped task per batch) calls the X API (`x_api`) and the Meta Graph API
+   (`meta_graph_api`) for the accounts with source `api`, and lands every answer as received;
+   one more batch lands the analytics exports of `socialmetrics_export_dir` (accounts with
+   source `export`, no connection needed). An account the platform refuses (protected,
+   suspended, unknown) or throttles is noted and the others go on; only a refused token or
+   a spent X budget fails the run. **keep_failed_answers** copies what a failed extract
+   received into `raw`.
 4. **validate** (per batch) parses the landing and checks the rows with Great Expectations;
    failing rows are quarantined with their reason.
 5. **load** writes raw, staging, quarantine, core and `ops` counts in one transaction

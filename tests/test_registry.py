@@ -51,8 +51,9 @@ def test_minimal_registry_loads_with_keys_and_types(tmp_path):
     account = registry.accounts.iloc[0]
     assert account["account_key"] == "x:orgpolice"
     assert account["opened_on"] == date(2020, 1, 1)
+    assert account["source"] == "api"
     assert registry.organisations.to_dict("records") == [
-        {"organisation": "Org", "comms_email": None}
+        {"organisation": "Org", "comms_email": None, "timezone": "Europe/London"}
     ]
 
 
@@ -149,3 +150,49 @@ def test_problem_in_one_file_does_not_hide_the_problems_of_another(tmp_path):
         "header row",
         "gazetteer.csv line 1, column place: missing column 'place' in the header row",
     ]
+
+
+def test_source_column_reads_api_or_export_in_any_case(tmp_path):
+    header = HEADER.replace("successor_ref\n", "successor_ref,source\n")
+    rows = GOOD.replace("\n", ",Export\n") + GOOD.replace("OrgPolice", "Other").replace("\n", ",\n")
+    registry = load_registry(write_registry(tmp_path / "r", header + rows))
+    sources = zip(registry.accounts["account_ref"], registry.accounts["source"], strict=True)
+    assert dict(sources) == {
+        "OrgPolice": "export",
+        "Other": "api",
+    }
+
+
+def test_unknown_source_names_file_line_and_column(tmp_path):
+    header = HEADER.replace("successor_ref\n", "successor_ref,source\n")
+    bad = GOOD.replace("\n", ",csv\n")
+    (problem,) = rows_left_out(
+        write_registry(tmp_path / "r", header + bad + OTHER.replace("\n", ",\n"))
+    )
+    assert problem.startswith("accounts.csv line 2, column source: unknown source 'csv'; use api")
+
+
+def test_organisation_timezone_is_read_and_defaults_to_london(tmp_path):
+    other = GOOD.replace("Org,", "Other,", 1).replace("OrgPolice", "OtherPolice")
+    folder = write_registry(tmp_path / "r", HEADER + GOOD + other)
+    (folder / "organisations.csv").write_text(
+        "organisation,comms_email,timezone\nOrg,,America/New_York\n", encoding="utf-8"
+    )
+    registry = load_registry(folder)
+    organisations = registry.organisations
+    timezones = zip(organisations["organisation"], organisations["timezone"], strict=True)
+    assert dict(timezones) == {
+        "Org": "America/New_York",
+        "Other": "Europe/London",
+    }
+
+
+def test_unknown_timezone_names_file_line_and_column(tmp_path):
+    folder = write_registry(tmp_path / "r", HEADER + GOOD)
+    (folder / "organisations.csv").write_text(
+        "organisation,comms_email,timezone\nOrg,,London\n", encoding="utf-8"
+    )
+    (problem,) = [str(p) for p in load_registry(folder, today=date(2026, 11, 25)).problems]
+    assert problem.startswith(
+        "organisations.csv line 2, column timezone: unknown time zone 'London'; use an IANA name"
+    )

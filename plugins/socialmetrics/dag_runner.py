@@ -16,16 +16,20 @@ from pathlib import Path
 
 from socialmetrics.paths import PROJECT_DIR
 
+# The platform connections a run may have; only those a PipelineEnvironment names are set.
+API_CONNECTION_VARIABLES = ("AIRFLOW_CONN_X_API", "AIRFLOW_CONN_META_GRAPH_API")
+
 
 @dataclass(frozen=True)
 class PipelineEnvironment:
-    """Where a run reads and writes: the warehouse URL, the X API and the local folders."""
+    """Where a run reads and writes: the warehouse URL, the local folders and the platform
+    APIs (none for an organisation that only drops exports)."""
 
     warehouse_url: str
-    x_base_url: str
-    x_token: str
     registry_dir: Path
     landing_dir: Path
+    x_base_url: str | None = None
+    x_token: str | None = None
     outbox_dir: Path | None = None
     meta_base_url: str | None = None
     meta_token: str | None = None
@@ -35,15 +39,16 @@ class PipelineEnvironment:
         """Environment variables that define the connections and Variables for Airflow."""
         env = {
             "AIRFLOW_CONN_WAREHOUSE": self.warehouse_url,
-            "AIRFLOW_CONN_X_API": json.dumps(
-                {"conn_type": "http", "host": self.x_base_url, "password": self.x_token}
-            ),
             "AIRFLOW_VAR_SOCIALMETRICS_REGISTRY_DIR": str(self.registry_dir),
             "AIRFLOW_VAR_SOCIALMETRICS_LANDING_DIR": str(self.landing_dir),
             "AIRFLOW_VAR_SOCIALMETRICS_OUTBOX_DIR": str(
                 self.outbox_dir or self.landing_dir.parent / "outbox"
             ),
         }
+        if self.x_base_url:
+            env["AIRFLOW_CONN_X_API"] = json.dumps(
+                {"conn_type": "http", "host": self.x_base_url, "password": self.x_token}
+            )
         if self.meta_base_url:
             env["AIRFLOW_CONN_META_GRAPH_API"] = json.dumps(
                 {
@@ -58,7 +63,7 @@ class PipelineEnvironment:
 
 def airflow_env(pipeline: PipelineEnvironment) -> dict[str, str]:
     """The process environment for the airflow CLI: project folders plus the pipeline's."""
-    env = dict(os.environ)
+    env = {k: v for k, v in os.environ.items() if k not in API_CONNECTION_VARIABLES}
     env.setdefault("AIRFLOW_HOME", str(PROJECT_DIR / ".airflow"))
     env.update(
         {

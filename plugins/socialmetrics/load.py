@@ -9,6 +9,7 @@ they were. The run's typed rows are the validated Parquet files of its batches (
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 from socialmetrics.landing import failed_attempts, read_landing
 from socialmetrics.registry import ACCOUNT_COLUMNS, Registry
 from socialmetrics.settings import Settings
+from socialmetrics.staging.csv_layouts.frames import FOLLOWER_CHANGE_COLUMNS, LATEST_ORDER
 from socialmetrics.staging.frames import ACCOUNT_READ_COLUMNS, FOLLOWER_COLUMNS, POST_COLUMNS
 from socialmetrics.staging.meta import FOLLOWER_BREAKDOWN_COLUMNS, INSIGHT_COLUMNS
 from socialmetrics.warehouse.bulk import append_dataframe
@@ -88,6 +90,20 @@ CORE_TARGETS = {
         mode="replace",
         range_column="snapshot_date",
     ),
+    # Only exports give follows and unfollows per day; the highest counts of a day win.
+    "follower_change": MergeTarget(
+        "core.follower_change",
+        _stored(FOLLOWER_CHANGE_COLUMNS),
+        key=("account_key", "day"),
+        range_column="day",
+        newer=LATEST_ORDER["follower_change"][1],
+    ),
+}
+# Rows of the CSV exports: a post already in core keeps its counts against an export with
+# lower ones (an older copy dropped late), by the rule of staging.csv_layouts.frames.
+EXPORT_TARGETS = {
+    **CORE_TARGETS,
+    "post": dataclasses.replace(CORE_TARGETS["post"], newer=LATEST_ORDER["post"][1]),
 }
 PLATFORM_USER = MergeTarget(
     "core.platform_user",
@@ -125,7 +141,7 @@ def _replace(conn: Connection, table: str, frame: pd.DataFrame, where: str = "",
 def load_registry_tables(conn: Connection, registry: Registry, settings: Settings) -> None:
     """Replace the registry tables of core with the registry as read this run, and the
     settings the models read."""
-    accounts = registry.accounts[["account_key", *ACCOUNT_COLUMNS]]
+    accounts = registry.accounts[["account_key", *ACCOUNT_COLUMNS, "source"]]
     _replace(conn, "core.organisation", registry.organisations)
     _replace(conn, "core.account", accounts)
     _replace(conn, "core.consolidation", registry.consolidations)
@@ -266,13 +282,16 @@ def load_run(
         load_registry_tables(conn, registry, settings)
         record_registry_problems(conn, window.run_id, registry)
         for batch in batches:
+            exports = batch["platform"] == "csv"
             for entity, path in batch["files"].items():
                 rows = pq.read_table(path)
                 if rows.num_rows == 0:
                     continue
-                if entity == "account_snapshot":
+                # Exports never name the platform's user id: platform_user (and with it
+                # "seen by the API") is the API's alone.
+                if entity == "account_snapshot" and not exports:
                     merge_rows(conn, PLATFORM_USER, _latest_platform_users(rows))
-                merge_rows(conn, CORE_TARGETS[entity], rows)
+                merge_rows(conn, (EXPORT_TARGETS if exports else CORE_TARGETS)[entity], rows)
         conn.execute(sa.text("delete from quarantine.rejected_row where run_id = :run_id"), run)
         for batch in batches:
             rejected = pd.read_parquet(batch["rejected"])

@@ -134,7 +134,8 @@ def plan(window: RunWindow) -> list[dict]:
     for batch in batches:
         accounts = batch["accounts"]
         if batch["platform"] == "csv":
-            log.info("%s: exports of %d registry accounts", batch["batch"], len(accounts))
+            exported = sum(a["source"] == "export" for a in accounts)
+            log.info("%s: exports of %d accounts with source export", batch["batch"], exported)
             continue
         log.info(
             "%s: %d accounts, %d first seen (full history), %d follower samples due",
@@ -242,6 +243,12 @@ def validate(extracted: dict, window: RunWindow) -> dict:
     failed = [r for r in summary["results"] if not r["success"]]
     for result in failed:
         log.warning("expectation failed: %s", result)
+    # A file of the export folder that could not be used is named here as in ops.extract_issue.
+    if extracted["platform"] == "csv":
+        for issue in summary["issues"]:
+            log.warning("export %s: %s: %s", issue["endpoint"], issue["issue"], issue["detail"])
+    elif summary["issues"]:
+        log.warning("%s: %d issues (ops.extract_issue)", extracted["batch"], len(summary["issues"]))
     return summary
 
 

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
@@ -37,9 +38,15 @@ ACCOUNT_COLUMNS = (
     "closed_on",
     "successor_ref",
 )
+# Optional: how the pipeline reads the account, `api` (the platform's API) or `export` (the
+# analytics exports dropped in the export folder, docs/csv_exports.md).
+SOURCES = ("api", "export")
+DEFAULT_SOURCE = "api"
 CONSOLIDATION_COLUMNS = ("organisation", "event_date", "description")
 GAZETTEER_COLUMNS = ("area", "place")
 ORGANISATION_COLUMNS = ("organisation", "comms_email")
+# Optional: the IANA time zone the organisation's exports write local times in.
+DEFAULT_TIMEZONE = "Europe/London"
 REQUIRED_ACCOUNT_CELLS = ("organisation", "platform", "account_ref", "kind", "area", "opened_on")
 
 # What the platforms accept as an account reference: X usernames are 1 to 15 letters, digits
@@ -220,6 +227,15 @@ def _account_row(
     if opened and closed and closed < opened:
         file.problem(line, "closed_on", f"{closed} is before opened_on {opened}")
         complete = False
+    source = (values.get("source") or DEFAULT_SOURCE).lower()
+    if source not in SOURCES:
+        file.problem(
+            line,
+            "source",
+            f"unknown source {values['source']!r}; use api (read through the platform's "
+            "API) or export (read from the analytics exports), or leave it empty for api",
+        )
+        complete = False
     if not (complete and opened):
         return None
     return {
@@ -234,6 +250,7 @@ def _account_row(
         "opened_on": opened,
         "closed_on": closed,
         "successor_ref": values["successor_ref"] or None,
+        "source": source,
         "line": line,
     }
 
@@ -305,18 +322,40 @@ def _read_organisations(folder: Path, organisations: set[str]) -> tuple[_File, l
     listed: list[dict] = []
     if file.path.exists():
         for line, values in file.rows(ORGANISATION_COLUMNS):
-            if file.required(line, values, ("organisation",)):
-                listed.append(
-                    {
-                        "organisation": values["organisation"],
-                        "comms_email": values["comms_email"] or None,
-                    }
+            if not file.required(line, values, ("organisation",)):
+                continue
+            timezone = values.get("timezone") or DEFAULT_TIMEZONE
+            if not _is_time_zone(timezone):
+                file.problem(
+                    line,
+                    "timezone",
+                    f"unknown time zone {timezone!r}; use an IANA name such as "
+                    f"{DEFAULT_TIMEZONE} or America/New_York, or leave it empty for "
+                    f"{DEFAULT_TIMEZONE}",
                 )
+                continue
+            listed.append(
+                {
+                    "organisation": values["organisation"],
+                    "comms_email": values["comms_email"] or None,
+                    "timezone": timezone,
+                }
+            )
     named = {row["organisation"] for row in listed}
     listed += [
-        {"organisation": name, "comms_email": None} for name in sorted(organisations - named)
+        {"organisation": name, "comms_email": None, "timezone": DEFAULT_TIMEZONE}
+        for name in sorted(organisations - named)
     ]
     return file, listed
+
+
+def _is_time_zone(name: str) -> bool:
+    """Whether ``name`` is an IANA time zone (``Europe/London``) of the tz database."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _accounts_with_places(
@@ -342,11 +381,13 @@ def load_registry(folder: str | Path, *, today: date | None = None) -> Registry:
     """Read and check the registry files in ``folder``.
 
     Returns a Registry of the usable rows, with the rows left out in ``problems`` (bad or
-    future dates, empty required cells, unknown platforms, malformed account references,
-    duplicate (platform, account_ref), areas without places, consolidations of unknown
-    organisations). Raises RegistryError listing every file-level problem (missing folder,
-    file or column, not UTF-8, not CSV, no usable account). ``today`` bounds dates
-    (default: the real date).
+    future dates, empty required cells, unknown platforms, sources or time zones, malformed
+    account references, duplicate (platform, account_ref), areas without places,
+    consolidations of unknown organisations). Raises RegistryError listing every file-level
+    problem (missing folder, file or column, not UTF-8, not CSV, no usable account). The
+    optional columns ``source`` (accounts.csv: ``api``, the default, or ``export``) and
+    ``timezone`` (organisations.csv: an IANA name, default ``Europe/London``) are always
+    present in the result. ``today`` bounds dates (default: the real date).
     """
     folder = Path(folder)
     today = today or date.today()
@@ -375,6 +416,6 @@ def load_registry(folder: str | Path, *, today: date | None = None) -> Registry:
         accounts=pd.DataFrame(accounts).drop(columns=["line"]),
         consolidations=pd.DataFrame(consolidations, columns=list(CONSOLIDATION_COLUMNS)),
         gazetteer=gazetteer,
-        organisations=pd.DataFrame(organisations, columns=list(ORGANISATION_COLUMNS)),
+        organisations=pd.DataFrame(organisations, columns=[*ORGANISATION_COLUMNS, "timezone"]),
         problems=[problem for file in files for problem in file.row_problems],
     )

@@ -145,3 +145,11 @@ def test_failure_notice_names_dag_task_run_try_exception_and_log_url():
     assert "RuntimeError: warehouse <down>" in text
     assert "RuntimeError: warehouse &lt;down&gt;" in html
     assert "http://airflow.example/dags/social_metrics_daily/runs/r/tasks/load" in html
+
+
+def test_a_last_post_known_by_its_day_only_is_named_by_that_day():
+    exported = account(last_post_at=None, last_post_on=date(2024, 5, 16), followers=None)
+    text, html = parts(dormancy_message(exported, Recipients.of(["robert@shire.example"])))
+    for body in (text, html):
+        assert "2024-05-16 (45 days since the last post)" in body
+        assert "never" not in body

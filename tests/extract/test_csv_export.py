@@ -1,4 +1,5 @@
-"""extract_csv_batch lands every file of the export folder as received, one record per file."""
+"""extract_csv_batch lands every file of the export folder (and its sub-folders) as received,
+one record per file; which account and layout a file has is the parser's business."""
 
 from __future__ import annotations
 
@@ -25,12 +26,15 @@ ACCOUNTS = [
 BATCH = {"batch": "csv-00", "platform": "csv", "accounts": ACCOUNTS}
 
 
-def test_lands_each_file_with_its_path_digest_and_account(tmp_path):
+def test_lands_each_file_with_its_path_and_digest(tmp_path):
     folder = tmp_path / "exports"
     shutil.copytree(SAMPLES, folder)
     (folder / "x_Stranger_posts.csv").write_text("post_id\n", encoding="utf-8")
     (folder / ".DS_Store").write_bytes(b"\x00\x01")
-    (folder / "old").mkdir()
+    (folder / ".hidden").mkdir()
+    (folder / ".hidden" / "x_NorfolkPolice_posts.csv").write_text("post_id\n")
+    (folder / "NorfolkPolice").mkdir()
+    (folder / "NorfolkPolice" / "account_overview_analytics.csv").write_text("Date\n")
     landing = tmp_path / "csv-00.jsonl"
 
     summary = extract_csv_batch(BATCH, WINDOW, folder, landing)
@@ -40,15 +44,20 @@ def test_lands_each_file_with_its_path_digest_and_account(tmp_path):
         "platform": "csv",
         "landing_file": str(landing),
         "accounts": 2,
-        "calls": {"files": 4},
+        "calls": {"files": 5},
+        "export_accounts": ACCOUNTS,
     }
-    records = {r["endpoint"]: r for r in read_landing(landing)}
+    records = {r["params"]["path"]: r for r in read_landing(landing)}
     assert sorted(records) == [
+        "NorfolkPolice/account_overview_analytics.csv",
         "facebook_494526278141726_cities.csv",
         "x_NorfolkPolice_followers.csv",
         "x_NorfolkPolice_posts.csv",
         "x_Stranger_posts.csv",
     ]
+    assert records["NorfolkPolice/account_overview_analytics.csv"]["endpoint"] == (
+        "account_overview_analytics.csv"
+    )
     posts = records["x_NorfolkPolice_posts.csv"]
     raw = (SAMPLES / "x_NorfolkPolice_posts.csv").read_bytes()
     assert posts["platform"] == "csv" and posts["status"] == 200
@@ -57,11 +66,7 @@ def test_lands_each_file_with_its_path_digest_and_account(tmp_path):
         "path": "x_NorfolkPolice_posts.csv",
         "sha256": hashlib.sha256(raw).hexdigest(),
     }
-    assert posts["context"] == {"kind": "csv_export", "account_key": "x:norfolkpolice"}
-    assert records["facebook_494526278141726_cities.csv"]["context"]["account_key"] == (
-        "facebook:494526278141726"
-    )
-    assert records["x_Stranger_posts.csv"]["context"]["account_key"] is None
+    assert posts["context"] == {"kind": "csv_export"}
 
 
 def test_bom_dropped_and_latin1_landed_as_base64_with_position(tmp_path):

@@ -138,3 +138,44 @@ def test_a_backfill_takes_no_follower_sample_when_a_newer_one_exists(warehouse, 
         )
     accounts, _ = planned(warehouse, small_registry, follower_sample_every_days=7)
     assert accounts["x:shirepolice"]["sample_followers"] is False
+
+
+def test_export_accounts_are_never_planned_into_api_batches(warehouse, small_registry):
+    accounts = (small_registry / "accounts.csv").read_text(encoding="utf-8").splitlines()
+    accounts[0] += ",source"
+    accounts[1] += ",export"  # ShirePolice
+    accounts[2] += ","  # PCRobert: api by default
+    (small_registry / "accounts.csv").write_text("\n".join(accounts) + "\n", encoding="utf-8")
+    planned_api, batches = planned(warehouse, small_registry)
+    assert set(planned_api) == {"x:pcrobert"}
+    (exports,) = [b for b in batches if b["platform"] == "csv"]
+    assert {(a["account_key"], a["source"], a["timezone"]) for a in exports["accounts"]} == {
+        ("x:shirepolice", "export", "Europe/London"),
+        ("x:pcrobert", "api", "Europe/London"),
+    }
+
+
+def test_an_account_read_from_exports_gets_its_history_on_its_first_api_run(
+    warehouse, small_registry
+):
+    # Exports loaded posts and a follower count, but never core.platform_user: the API has
+    # not seen the account yet.
+    with warehouse.begin() as conn:
+        conn.execute(
+            sa.text(
+                "insert into core.account_snapshot (account_key, snapshot_date, "
+                "followers_count) values ('x:shirepolice', :d, 5)"
+            ),
+            {"d": date(2026, 3, 30)},
+        )
+        conn.execute(
+            sa.text(
+                "insert into core.post (account_key, post_id, published_at, published_on, "
+                "likes, replies, reposts, quotes, engagement) values ('x:shirepolice', '1', "
+                "null, :d, 1, 0, 0, null, 1)"
+            ),
+            {"d": date(2026, 3, 30)},
+        )
+    accounts, _ = planned(warehouse, small_registry)
+    assert accounts["x:shirepolice"]["history"] is True
+    assert accounts["x:shirepolice"]["since"] == "2020-01-01T00:00:00"

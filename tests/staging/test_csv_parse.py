@@ -1,6 +1,7 @@
-"""CSV exports landed by extract_csv_batch parsed into staging frames and validated: the
-samples of docs/csv_exports, each file-level problem as an issue naming file, line and
-column, and bad row values quarantined with a reason (none dropped silently)."""
+"""Our own documented CSV layout (docs/csv_exports.md), landed by extract_csv_batch, parsed
+into staging frames and validated: the samples of docs/csv_exports, each file-level problem
+as an issue naming file, line and column, and bad row values quarantined with a reason (none
+dropped silently). The platforms' own layouts: test_csv_layouts.py."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from socialmetrics.extract.csv_export import extract_csv_batch
 from socialmetrics.landing import read_landing
 from socialmetrics.registry import account_key
 from socialmetrics.staging.csv_export import parse_csv_landing
+from socialmetrics.staging.frames import POST_COLUMNS, SNAPSHOT_COLUMNS
 from socialmetrics.staging.meta import FOLLOWER_BREAKDOWN_COLUMNS
-from socialmetrics.staging.x import POST_COLUMNS, SNAPSHOT_COLUMNS
 from socialmetrics.text import place_key
 from socialmetrics.validation.validate import validate_frame
 from socialmetrics.window import RunWindow
@@ -24,7 +25,13 @@ from socialmetrics.window import RunWindow
 SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "csv_exports"
 WINDOW = RunWindow.of("scheduled__2026-03-31", datetime(2026, 3, 31), datetime(2026, 4, 1))
 ACCOUNTS = [
-    {"account_key": account_key(p, r), "account_ref": r, "platform": p}
+    {
+        "account_key": account_key(p, r),
+        "account_ref": r,
+        "platform": p,
+        "source": "export",
+        "timezone": "Europe/London",
+    }
     for p, r in [("x", "NorfolkPolice"), ("facebook", "494526278141726")]
 ]
 BATCH = {"batch": "csv-00", "platform": "csv", "accounts": ACCOUNTS}
@@ -33,7 +40,7 @@ BATCH = {"batch": "csv-00", "platform": "csv", "accounts": ACCOUNTS}
 def _parse(folder: Path, tmp_path: Path, window: RunWindow = WINDOW):
     landing = tmp_path / "landing" / "csv-00.jsonl"
     extract_csv_batch(BATCH, window, folder, landing)
-    return parse_csv_landing(read_landing(landing), window)
+    return parse_csv_landing(read_landing(landing), window, ACCOUNTS)
 
 
 def _write(folder: Path, name: str, text: str) -> None:
@@ -47,14 +54,15 @@ def samples(tmp_path_factory):
     return _parse(SAMPLES, tmp)
 
 
-def test_sample_followers_give_the_window_days_snapshot(samples):
+def test_sample_followers_give_a_snapshot_per_day_up_to_the_runs_day(samples):
     frame = samples.frames["account_snapshot"]
     assert list(frame.columns) == SNAPSHOT_COLUMNS
-    assert len(frame) == 1  # the daily window holds one of the five dates
-    row = frame.iloc[0]
+    assert len(frame) == 5  # every date of the file, up to the run's day
+    row = frame.iloc[-1]
     assert row["account_key"] == "x:norfolkpolice"
     assert row["snapshot_date"] == date(2026, 3, 31)
-    assert row["platform_user_id"] == "NorfolkPolice"
+    # An export never names the platform's user id: a username is not one.
+    assert row["platform_user_id"] is None
     assert row["followers_count"] == 164262
     assert json.loads(row["_record"]) == {
         "file": "x_NorfolkPolice_followers.csv",
@@ -97,16 +105,21 @@ def test_sample_cities_with_remainder(samples):
 
 
 def test_samples_pass_validation(samples):
+    assert samples.unreadable == []
     for entity, frame in samples.frames.items():
-        outcome = validate_frame(entity, frame, WINDOW.end)
+        outcome = validate_frame(entity, frame, WINDOW.end, "csv_export")
         assert len(outcome.rejected) == 0, (entity, outcome.rejected)
         assert len(outcome.accepted) == len(frame)
 
 
-def test_rows_outside_the_window_are_left_to_their_run(tmp_path):
+def test_rows_after_the_runs_day_are_left_to_their_run(tmp_path):
     window = RunWindow.of("manual", datetime(2026, 3, 29), datetime(2026, 3, 30))
     parsed = _parse(SAMPLES, tmp_path, window)
-    assert parsed.frames["account_snapshot"]["snapshot_date"].tolist() == [date(2026, 3, 29)]
+    assert parsed.frames["account_snapshot"]["snapshot_date"].tolist() == [
+        date(2026, 3, 27),
+        date(2026, 3, 28),
+        date(2026, 3, 29),
+    ]
     assert len(parsed.frames["post"]) == 2  # published before 2026-03-30
     assert parsed.frames["follower_breakdown"].empty  # the breakdown is of 2026-03-31
 
@@ -179,10 +192,14 @@ def test_bom_extra_columns_and_header_case_are_accepted(tmp_path):
     assert parsed.frames["account_snapshot"]["followers_count"].tolist() == [100]
 
 
-def _rejections(frame: pd.DataFrame, entity: str) -> dict[int, str]:
-    outcome = validate_frame(entity, frame, WINDOW.end)
+def _rejections(parsed, entity: str) -> dict[int, str]:
+    """Quarantine reasons by line: cells the parser could not read, then validation."""
+    frame = parsed.frames[entity]
+    outcome = validate_frame(entity, frame, WINDOW.end, "csv_export")
     assert len(outcome.accepted) + len(outcome.rejected) == len(frame)
-    return {json.loads(r["record"])["line"]: r["reason"] for _, r in outcome.rejected.iterrows()}
+    rejected = [r for r in parsed.unreadable if r["entity"] == entity]
+    rejected += outcome.rejected.to_dict("records")
+    return {json.loads(r["record"])["line"]: r["reason"] for r in rejected}
 
 
 def test_bad_post_values_are_quarantined_with_a_reason(tmp_path):
@@ -198,9 +215,9 @@ def test_bad_post_values_are_quarantined_with_a_reason(tmp_path):
         "abc,2026-03-31T13:00:00Z,5,1,0,0\n"  # line 7: bad post id
         "6,2026-03-31T14:00:00Z,5,1\n",  # line 8: short row
     )
-    frame = _parse(tmp_path / "in", tmp_path).frames["post"]
-    assert len(frame) == 7
-    reasons = _rejections(frame, "post")
+    parsed = _parse(tmp_path / "in", tmp_path)
+    assert len(parsed.frames["post"]) + len(parsed.unreadable) == 7
+    reasons = _rejections(parsed, "post")
     assert sorted(reasons) == [3, 4, 5, 6, 7, 8]
     assert "likes: a count cannot be negative" in reasons[3]
     assert "published_at" in reasons[4]
@@ -223,37 +240,29 @@ def test_bad_follower_and_city_values_are_quarantined_with_a_reason(tmp_path):
         "date,city,followers\n2026-03-31,Norwich,12\n2026-03-31,Diss,n/a\n2026-03-31,,-3\n",
     )
     parsed = _parse(folder, tmp_path)
-    snapshots = _rejections(parsed.frames["account_snapshot"], "account_snapshot")
+    snapshots = _rejections(parsed, "account_snapshot")
     assert "followers_count: a count cannot be negative" in snapshots[2]
-    cities = _rejections(parsed.frames["follower_breakdown"], "follower_breakdown")
+    cities = _rejections(parsed, "follower_breakdown")
     assert sorted(cities) == [3, 4]
     assert "followers" in cities[3] and "negative" in cities[4]
 
 
-def test_unreadable_date_row_is_kept_not_dropped(tmp_path):
+def test_unreadable_follower_date_is_quarantined_not_dropped(tmp_path):
     _write(
         tmp_path / "in",
         "x_NorfolkPolice_followers.csv",
         "date,followers_count\n2026-03-31,10\n31/03/2026,11\n",
     )
-    frame = _parse(tmp_path / "in", tmp_path).frames["account_snapshot"]
-    assert len(frame) == 2
-    assert frame["snapshot_date"].tolist()[1] is None
-
-
-def test_unreadable_follower_date_is_quarantined(tmp_path):
-    _write(
-        tmp_path / "in",
-        "x_NorfolkPolice_followers.csv",
-        "date,followers_count\n31/03/2026,11\n",
-    )
-    frame = _parse(tmp_path / "in", tmp_path).frames["account_snapshot"]
-    assert "snapshot_date" in _rejections(frame, "account_snapshot").get(2, "")
+    parsed = _parse(tmp_path / "in", tmp_path)
+    assert parsed.frames["account_snapshot"]["followers_count"].tolist() == [10]
+    assert _rejections(parsed, "account_snapshot") == {
+        3: "date '31/03/2026' is not a date written like '2026-03-31'"
+    }
 
 
 def test_followers_over_a_long_window_give_one_snapshot_per_day(tmp_path):
     window = RunWindow.of("backfill", datetime(2026, 3, 27), datetime(2026, 4, 1))
     frame = _parse(SAMPLES, tmp_path, window).frames["account_snapshot"]
     assert len(frame) == 5
-    outcome = validate_frame("account_snapshot", frame, window.end)
+    outcome = validate_frame("account_snapshot", frame, window.end, "csv_export")
     assert len(outcome.accepted) == 5

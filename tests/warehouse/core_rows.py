@@ -157,6 +157,33 @@ def set_active_post_kinds(conn: Connection, *kinds: str) -> None:
         conn.execute(sa.text("insert into core.active_post_kind values (:k)"), {"k": kind})
 
 
+def add_day_only_post(conn: Connection, account_key: str, day: date, *, likes: int = 0) -> None:
+    """Insert a post known by its publish day only, without quotes (as X's content export
+    gives it): published_at and quotes null."""
+    conn.execute(
+        sa.text(
+            "insert into core.post (account_key, post_id, published_at, published_on, likes, "
+            "replies, reposts, quotes, engagement) values (:key, :id, null, :day, :likes, 0, 0, "
+            "null, :likes)"
+        ),
+        {"key": account_key, "id": str(next(_post_ids)), "day": day, "likes": likes},
+    )
+
+
+def add_follower_changes(
+    conn: Connection, account_key: str, changes: dict[date, tuple[int | None, int | None]]
+) -> None:
+    """Insert follows and unfollows per day (X's account overview export)."""
+    for day, (new_follows, unfollows) in changes.items():
+        conn.execute(
+            sa.text(
+                "insert into core.follower_change (account_key, day, new_follows, unfollows) "
+                "values (:key, :day, :new, :gone)"
+            ),
+            {"key": account_key, "day": day, "new": new_follows, "gone": unfollows},
+        )
+
+
 def add_daily_posts(
     conn: Connection, account_key: str, likes_by_day: dict[date, Iterable[int] | int]
 ) -> int:

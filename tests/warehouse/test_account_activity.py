@@ -6,6 +6,8 @@ from core_rows import (
     AS_OF,
     activity_by_day,
     add_account,
+    add_day_only_post,
+    add_follower_changes,
     add_loaded_days,
     add_post,
     add_snapshot,
@@ -245,3 +247,64 @@ def test_the_x_reach_limit_does_not_apply_to_other_platforms(warehouse):
         add_snapshot(conn, key, AS_OF, 9000, post_count=50_000)
     run_models(warehouse)
     assert min(activity_by_day(warehouse, key)) == days_before(400)
+
+
+def test_post_known_by_its_day_only_dates_the_last_post_without_a_time(warehouse):
+    with warehouse.begin() as conn:
+        add_loaded_days(conn, AS_OF)
+        key = add_account(conn, "exported", opened_on=days_before(200))
+        add_post(conn, key, datetime.combine(days_before(40), time(9, 30)))
+        add_day_only_post(conn, key, days_before(31), likes=4)
+    run_models(warehouse)
+    days = activity_by_day(warehouse, key)
+    today = days[AS_OF]
+    assert (today["last_post_on"], today["last_post_at"]) == (days_before(31), None)
+    assert (today["days_since_last_post"], today["status"]) == (31, "dormant")
+    assert today["dormant_since"] == AS_OF
+    assert days[days_before(32)]["last_post_at"] == datetime.combine(days_before(40), time(9, 30))
+    assert days[days_before(31)]["engagement_last_30_days"] == 4
+
+
+def test_followers_are_derived_from_a_snapshot_and_the_daily_follows_around_it(warehouse):
+    with warehouse.begin() as conn:
+        add_loaded_days(conn, AS_OF)
+        key = add_account(conn, "overview", opened_on=days_before(4))
+        add_follower_changes(
+            conn, key, {days_before(d): (10, 2) for d in range(1, 5)} | {AS_OF: (5, 5)}
+        )
+        add_snapshot(conn, key, days_before(2), 1000)
+    run_models(warehouse)
+    days = activity_by_day(warehouse, key)
+    assert [(row["followers"], row["followers_basis"]) for row in days.values()] == [
+        (984, "derived"),  # 1000 - (10 - 2) for day -3 and day -2
+        (992, "derived"),
+        (1000, "snapshot"),
+        (1008, "derived"),
+        (1008, "derived"),  # 5 follows and 5 unfollows
+    ]
+    assert (days[AS_OF]["new_follows"], days[AS_OF]["unfollows"]) == (5, 5)
+
+
+def test_a_day_without_known_follows_stops_the_derivation(warehouse):
+    with warehouse.begin() as conn:
+        add_loaded_days(conn, AS_OF)
+        key = add_account(conn, "gap", opened_on=days_before(3))
+        add_snapshot(conn, key, days_before(3), 500)
+        add_follower_changes(conn, key, {days_before(2): (4, 1), AS_OF: (7, 0)})
+    run_models(warehouse)
+    assert [
+        (row["followers"], row["followers_basis"])
+        for row in activity_by_day(warehouse, key).values()
+    ] == [(500, "snapshot"), (503, "derived"), (500, "carried_forward"), (500, "carried_forward")]
+
+
+def test_follows_without_any_follower_total_leave_followers_unknown(warehouse):
+    with warehouse.begin() as conn:
+        add_loaded_days(conn, AS_OF)
+        key = add_account(conn, "no_total", opened_on=days_before(1))
+        add_follower_changes(conn, key, {days_before(1): (3, 1), AS_OF: (2, 0)})
+    run_models(warehouse)
+    assert [
+        (row["followers"], row["followers_basis"], row["new_follows"])
+        for row in activity_by_day(warehouse, key).values()
+    ] == [(None, "unknown", 3), (None, "unknown", 2)]

@@ -51,6 +51,7 @@ def test_sums_and_rates_of_a_day_add_up_the_accounts_of_an_organisation_and_kind
         "impressions": 1000,
         "posts_with_impressions": 2,
         "followers": 4000,
+        "accounts_followers_unknown": 0,
         "engagement_per_post": pytest.approx(20.0, abs=1e-12),
         "engagement_per_1000_followers": pytest.approx(10.0, abs=1e-12),
         "engagement_per_impression": pytest.approx(0.04, abs=1e-12),

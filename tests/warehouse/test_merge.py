@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
-from socialmetrics.load import CORE_TARGETS, PLATFORM_USER
+from socialmetrics.load import CORE_TARGETS, EXPORT_TARGETS, PLATFORM_USER
 from socialmetrics.warehouse.engine import warehouse_engine
 from socialmetrics.warehouse.merge import MergeTarget, merge_rows
 from socialmetrics.warehouse.migrations import apply_migrations
@@ -135,6 +135,33 @@ def test_a_replace_drops_the_rows_of_each_incoming_group_only(warehouse):
     merged(warehouse, SAMPLES, samples(("x:a", 1, 0, "Cromer")))
     kept = [(r[1].day, r[2], r[3]) for r in rows_of(warehouse, "core.follower_sample")]
     assert kept == [(1, 0, "Cromer"), (8, 0, "York")]
+
+
+def follower_changes(*rows) -> pa.Table:
+    """Rows of (account_key, day of March 2026, new follows, unfollows)."""
+    return pa.table(
+        {
+            "account_key": [r[0] for r in rows],
+            "day": [date(2026, 3, r[1]) for r in rows],
+            "new_follows": pa.array([r[2] for r in rows], pa.int64()),
+            "unfollows": pa.array([r[3] for r in rows], pa.int64()),
+        }
+    )
+
+
+def test_an_upsert_with_newer_columns_keeps_rows_against_lower_counts(warehouse):
+    target = EXPORT_TARGETS["follower_change"]
+    merged(warehouse, target, follower_changes(("x:a", 1, 10, 2), ("x:a", 2, 5, 1)))
+    # Day 1 comes again with fewer follows (an older export), day 2 with more unfollows and
+    # day 3 is new; a count the export left empty is lowest.
+    merged(
+        warehouse,
+        target,
+        follower_changes(("x:a", 1, 9, 7), ("x:a", 2, 5, 3), ("x:a", 3, None, 1)),
+    )
+    merged(warehouse, target, follower_changes(("x:a", 3, 0, 0)))
+    kept = [(r[1].day, r[2], r[3]) for r in rows_of(warehouse, "core.follower_change")]
+    assert kept == [(1, 10, 2), (2, 5, 3), (3, 0, 0)]
 
 
 @pytest.mark.parametrize("target", [SNAPSHOTS, SAMPLES], ids=["upsert", "replace"])

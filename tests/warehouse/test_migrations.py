@@ -86,3 +86,35 @@ def test_two_files_with_one_version_are_rejected(tmp_path):
     folder = _folder(tmp_path, {"V004__a.sql": "select 1", "V004__a.postgresql.sql": "select 1"})
     with pytest.raises(ValueError, match="have the same version 4"):
         migration_files(folder)
+
+
+def test_v013_drops_the_platform_users_an_export_wrote_with_a_username(warehouse_url, tmp_path):
+    import shutil
+
+    from socialmetrics.paths import MIGRATIONS_DIR
+    from socialmetrics.warehouse.engine import warehouse_engine
+
+    before = tmp_path / "before_v013"
+    before.mkdir()
+    for path in MIGRATIONS_DIR.glob("V01[0-2]__*.sql"):
+        shutil.copy(path, before)
+    for path in MIGRATIONS_DIR.glob("V00*.sql"):
+        shutil.copy(path, before)
+    engine = warehouse_engine(warehouse_url)
+    try:
+        apply_migrations(engine, before)
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "insert into core.platform_user (account_key, platform_user_id, "
+                    "history_loaded_on) values ('x:shirepolice', 'ShirePolice', '2026-03-01'), "
+                    "('x:pcrobert', '1234567', '2026-03-01'), "
+                    "('facebook:100000000000001', '100000000000001', '2026-03-01')"
+                )
+            )
+        assert 13 in apply_migrations(engine)
+        with engine.connect() as conn:
+            kept = set(conn.scalars(sa.text("select account_key from core.platform_user")))
+    finally:
+        engine.dispose()
+    assert kept == {"x:pcrobert", "facebook:100000000000001"}

@@ -254,6 +254,7 @@ _DORMANT_ACCOUNTS = sa.text(
         dormant.owner_email,
         dormant.followers,
         dormant.last_post_at,
+        dormant.last_post_on,
         dormant.days_since_last_post,
         dormant.dormant_since,
         dormant.days_dormant,

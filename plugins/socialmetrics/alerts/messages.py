@@ -57,6 +57,15 @@ class DormantAccount:
     suggested_action: str
     opened_on: date | None = None
     successor_ref: str | None = None
+    # The day of the last post; an export may give the day without the time of day.
+    last_post_on: date | None = None
+
+    @property
+    def last_post_day(self) -> date | None:
+        """The day of the last post, from last_post_on or else last_post_at."""
+        if self.last_post_on is not None:
+            return self.last_post_on
+        return None if self.last_post_at is None else self.last_post_at.date()
 
     @property
     def label(self) -> str:
@@ -367,7 +376,7 @@ Account:        {{ account.label }}, {{ account.display_name or account.account_
 ({{ account.platform_name }}){% if account.profile_url %} {{ account.profile_url }}{% endif %}
 Organisation:   {{ account.organisation }}
 Kind:           {{ account.kind }}
-Last post:      {% if account.last_post_at %}{{ account.last_post_at.date().isoformat() }} \
+Last post:      {% if account.last_post_day %}{{ account.last_post_day.isoformat() }} \
 ({{ account.days_since_last_post }} days since the last post){% else %}never{% endif %}
 Dormant since:  {{ account.dormant_since.isoformat() }} ({{ account.days_dormant }} days)
 Followers:      {{ account.followers_text }}
@@ -440,8 +449,8 @@ _TEMPLATES_HTML = {
 ({{ account.platform_name }})</td></tr>
 <tr><th align="left">Organisation</th><td>{{ account.organisation }}</td></tr>
 <tr><th align="left">Kind</th><td>{{ account.kind }}</td></tr>
-<tr><th align="left">Last post</th><td>{% if account.last_post_at %}\
-{{ account.last_post_at.date().isoformat() }} ({{ account.days_since_last_post }} days since the \
+<tr><th align="left">Last post</th><td>{% if account.last_post_day %}\
+{{ account.last_post_day.isoformat() }} ({{ account.days_since_last_post }} days since the \
 last post){% else %}never{% endif %}</td></tr>
 <tr><th align="left">Dormant since</th><td>{{ account.dormant_since.isoformat() }} \
 ({{ account.days_dormant }} days)</td></tr>

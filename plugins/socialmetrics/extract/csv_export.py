@@ -1,11 +1,13 @@
 """Extract the CSV analytics exports of the export folder into the raw landing (SPEC §5.2).
 
 The folder is the Airflow Variable ``socialmetrics_export_dir``; unset, nothing is landed.
-Every file of the folder (not its sub-folders; hidden files such as ``.DS_Store`` aside) is
-landed as one record, whatever its dates: which rows fall in the run's window is decided
-when parsing (:mod:`socialmetrics.staging.csv_export`), so a re-run re-reads the same
-landing. Nothing is judged here beyond matching the file name to a registry account: a bad
-name, an unknown account or bytes that are not UTF-8 are landed too and become issues.
+Every file of the folder and of its sub-folders (a folder per account is how an export
+that does not name its account is given one; hidden files and folders such as
+``.DS_Store`` aside) is landed as one record, whatever its dates: which layout it has, which
+account it belongs to and which rows fall in the run's window are decided when parsing
+(:mod:`socialmetrics.staging.csv_export`), so a re-run re-reads the same landing. Nothing is
+judged here: an unknown layout or account, or bytes that are not UTF-8, are landed too and
+become issues.
 """
 
 from __future__ import annotations
@@ -18,8 +20,7 @@ from pathlib import Path
 from socialmetrics.connectors.http import ResponseRecord
 from socialmetrics.errors import ConfigurationError
 from socialmetrics.landing import LandingWriter
-from socialmetrics.registry import account_key
-from socialmetrics.staging.csv_export import CSV_PLATFORM, parse_export_name
+from socialmetrics.staging.csv_export import CSV_PLATFORM
 from socialmetrics.window import RunWindow
 
 EXPORT_DIR_VARIABLE = "socialmetrics_export_dir"
@@ -37,9 +38,13 @@ def _decode_error(raw: bytes, error: UnicodeDecodeError) -> dict:
 
 
 def export_files(export_dir: Path) -> list[Path]:
-    """The files of the export folder that are landed, by name."""
+    """The files of the export folder and its sub-folders that are landed, by path; hidden
+    files and folders (a name starting with ``.``) are left out."""
     return sorted(
-        path for path in export_dir.iterdir() if path.is_file() and not path.name.startswith(".")
+        path
+        for path in export_dir.rglob("*")
+        if path.is_file()
+        and not any(part.startswith(".") for part in path.relative_to(export_dir).parts)
     )
 
 
@@ -49,15 +54,14 @@ def extract_csv_batch(
     """Land every file of ``export_dir`` in ``landing_path``, one record per file.
 
     A record has platform ``csv``, endpoint = the file name, params ``{"path", "sha256"}``
-    (path relative to the folder, digest of the bytes), status 200, body = the text decoded
-    as UTF-8 (a BOM is dropped) and context ``{"kind": "csv_export", "account_key": ...}``
-    with the registry key of the account the name designates among ``batch["accounts"]``
-    (None when it designates none). Bytes that are not UTF-8 are landed base64-encoded, with
-    ``context["body_encoding"] = "base64"`` and ``context["decode_error"]`` (line, column,
-    message). ``export_dir`` None (the Variable unset) lands an empty file; a folder that
-    does not exist raises ConfigurationError naming the Variable.
+    (path relative to the folder, with ``/``; digest of the bytes), status 200, body = the
+    text decoded as UTF-8 (a BOM is dropped) and context ``{"kind": "csv_export"}``. Bytes
+    that are not UTF-8 are landed base64-encoded, with ``context["body_encoding"] =
+    "base64"`` and ``context["decode_error"]`` (line, column, message). ``export_dir`` None
+    (the Variable unset) lands an empty file; a folder that does not exist raises
+    ConfigurationError naming the Variable. The summary carries the batch's accounts
+    (``export_accounts``) for the parser, which gives each row its account.
     """
-    keys = {account["account_key"] for account in batch["accounts"]}
     files = 0
     if export_dir is not None and not Path(export_dir).is_dir():
         raise ConfigurationError(
@@ -67,12 +71,7 @@ def extract_csv_batch(
     with LandingWriter(landing_path) as landing:
         for path in export_files(Path(export_dir)) if export_dir is not None else []:
             raw = path.read_bytes()
-            name = parse_export_name(path.name)
-            key = None
-            if name.problem is None:
-                candidate = account_key(name.platform, name.account_ref)
-                key = candidate if candidate in keys else None
-            landing.context = {"kind": "csv_export", "account_key": key}
+            landing.context = {"kind": "csv_export"}
             try:
                 body = raw.decode("utf-8-sig")
             except UnicodeDecodeError as error:
@@ -85,7 +84,7 @@ def extract_csv_batch(
                     platform=CSV_PLATFORM,
                     endpoint=path.name,
                     params={
-                        "path": str(path.relative_to(export_dir)),
+                        "path": path.relative_to(export_dir).as_posix(),
                         "sha256": hashlib.sha256(raw).hexdigest(),
                     },
                     fetched_at=datetime.now(UTC),
@@ -100,4 +99,5 @@ def extract_csv_batch(
         "landing_file": str(landing_path),
         "accounts": len(batch["accounts"]),
         "calls": {"files": files},
+        "export_accounts": batch["accounts"],
     }

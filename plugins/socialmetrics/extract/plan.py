@@ -56,6 +56,8 @@ def _known_accounts(engine: Engine, day) -> tuple[dict[str, tuple], dict[str, ob
     ``day``, first day an earlier run for ``day`` itself read from)), and each account's
     latest follower sample or breakdown day."""
     with engine.connect() as conn:
+        # Only API answers write core.platform_user (exports never do), so an account read
+        # from exports until now is still first seen by the API and gets its history.
         known = {row[0]: tuple(row[1:]) for row in conn.execute(_KNOWN_ACCOUNTS, {"day": day})}
         sampled = dict(conn.execute(_LATEST_SAMPLES).all())
     return known, sampled
@@ -71,23 +73,34 @@ def plan_batches(
     """Return ``settings.extract_batches`` batch specs per API connector (some may be empty),
     and one batch for the CSV exports folder.
 
-    Each account in a batch says since when to read posts: its whole reachable history
-    (from ``opened_on``) the first time it is seen, else the data interval plus the look-back
-    window, reaching back to the day after the last run that read it when runs were missed;
-    and whether a follower-location sample is due (none for closed accounts, one every
-    ``follower_sample_every_days`` days otherwise).
+    Only accounts with source ``api`` go into the API batches. Each account in a batch says
+    since when to read posts: its whole reachable history (from ``opened_on``) the first time
+    the API sees it, else the data interval plus the look-back window, reaching back to the
+    day after the last run that read it when runs were missed; and whether a
+    follower-location sample is due (none for closed accounts, one every
+    ``follower_sample_every_days`` days otherwise). The exports batch names every account
+    with its source and its organisation's time zone.
     """
     known, sampled = _known_accounts(engine, window.day)
     batches = []
+    by_api = registry.accounts[registry.accounts["source"] == "api"]
     for connector, platforms in CONNECTOR_PLATFORMS.items():
-        accounts = registry.accounts[registry.accounts["platform"].isin(platforms)]
+        accounts = by_api[by_api["platform"].isin(platforms)]
         batches += _connector_batches(
             connector, accounts.sort_values("account_key"), known, sampled, window, settings
         )
     # Exports dropped in a folder are read by one batch, whoever they are about.
+    organisations = registry.organisations
+    timezones = dict(zip(organisations["organisation"], organisations["timezone"], strict=True))
     everyone = registry.accounts.sort_values("account_key")
     exports = [
-        {"account_key": a.account_key, "account_ref": a.account_ref, "platform": a.platform}
+        {
+            "account_key": a.account_key,
+            "account_ref": a.account_ref,
+            "platform": a.platform,
+            "source": a.source,
+            "timezone": timezones[a.organisation],
+        }
         for a in everyone.itertuples(index=False)
     ]
     batches.append({"batch": "csv-00", "platform": "csv", "accounts": exports})

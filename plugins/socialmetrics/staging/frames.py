@@ -56,20 +56,38 @@ READ, UNREACHABLE = "read", "unreachable"
 
 def with_derived_post_columns(posts: pd.DataFrame) -> pd.DataFrame:
     """Typed posts (``RECEIVED_POST_COLUMNS``) with ``published_on``, the UTC date of
-    ``published_at``, and ``engagement`` = likes + replies + reposts + quotes (null when one
-    is), in ``POST_COLUMNS`` order; the same for every platform."""
-    posts["published_on"] = posts["published_at"].dt.date
-    posts["engagement"] = posts["likes"] + posts["replies"] + posts["reposts"] + posts["quotes"]
+    ``published_at``, and ``engagement`` = likes + replies + reposts + quotes, in
+    ``POST_COLUMNS`` order; the same for every platform.
+
+    A post dated by its day only (an export without the time of day) has ``published_at``
+    null and brings its ``published_on``. Quotes a platform does not tell (null) add nothing
+    to engagement; engagement is null when likes, replies or reposts is.
+    """
+    # object: a column of NaT only would otherwise come out as datetime64, not dates.
+    published_on = posts["published_at"].dt.date.astype(object)
+    if "published_on" in posts.columns:
+        published_on = published_on.where(posts["published_at"].notna(), posts["published_on"])
+    posts["published_on"] = published_on
+    quotes = posts["quotes"].fillna(0)
+    posts["engagement"] = posts["likes"] + posts["replies"] + posts["reposts"] + quotes
     return posts[POST_COLUMNS]
 
 
 @dataclass
 class Parsed:
-    """Staging frames of one landing file plus what could not be used, as ops issues."""
+    """Staging frames of one landing file plus what could not be used, as ops issues.
+
+    ``unreadable`` holds rows already rejected by the parser (a CSV cell it could not read),
+    as quarantine rows (entity, record, expectation, reason); ``superseded`` counts, per
+    entity, the rows left out because a later copy of the same record came in the same
+    landing (CSV exports that overlap).
+    """
 
     frames: dict[str, pd.DataFrame]
     issues: list[dict] = field(default_factory=list)
     answers: int = 0
+    unreadable: list[dict] = field(default_factory=list)
+    superseded: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -8,15 +8,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from socialmetrics.landing import read_landing
 from socialmetrics.staging import ENTITIES
-from socialmetrics.staging.csv_export import parse_csv_landing
+from socialmetrics.staging.csv_export import UNREADABLE_EXPECTATION, parse_csv_landing
 from socialmetrics.staging.meta import parse_meta_landing
-from socialmetrics.staging.x import parse_x_landing
-from socialmetrics.validation.validate import validate_frame
+from socialmetrics.staging.x import Parsed, parse_x_landing
+from socialmetrics.validation.validate import REJECTED_COLUMNS, validate_frame
 from socialmetrics.window import RunWindow
 
-PARSERS = {"x": parse_x_landing, "meta": parse_meta_landing, "csv": parse_csv_landing}
+PARSERS = {"x": parse_x_landing, "meta": parse_meta_landing}
+
+
+def _parse(extracted: dict, window: RunWindow) -> Parsed:
+    records = read_landing(Path(extracted["landing_file"]))
+    if extracted["platform"] == "csv":
+        return parse_csv_landing(records, window, extracted.get("export_accounts") or [])
+    return PARSERS[extracted["platform"]](records, window, extracted)
 
 
 def validate_batch(extracted: dict, window: RunWindow) -> dict:
@@ -24,36 +33,38 @@ def validate_batch(extracted: dict, window: RunWindow) -> dict:
 
     Returns the extract summary extended with ``files`` (entity -> Parquet of accepted rows),
     ``rejected`` (Parquet of quarantined rows), ``counts`` (per entity: extracted, loaded,
-    quarantined, duplicate_answers), ``results`` (one per expectation) and ``issues``.
+    quarantined, duplicate_answers), ``results`` (one per expectation) and ``issues``. Rows
+    the parser could not read count as extracted and quarantined, under the expectation
+    ``export_cells_readable``; rows superseded by a later copy count as duplicate answers.
     """
     landing = Path(extracted["landing_file"])
-    parse = PARSERS[extracted["platform"]]
-    if extracted["platform"] == "csv":
-        parsed = parse(read_landing(landing), window)
-    else:
-        parsed = parse(read_landing(landing), window, extracted)
-    files, counts, results, rejected = {}, {}, [], []
+    parsed = _parse(extracted, window)
+    source = "csv_export" if extracted["platform"] == "csv" else "api"
+    unreadable = pd.DataFrame(parsed.unreadable, columns=REJECTED_COLUMNS)
+    files, counts, results, rejected = {}, {}, [], [unreadable]
     for entity in ENTITIES:
         if entity not in parsed.frames:
             continue
-        outcome = validate_frame(entity, parsed.frames[entity], window.end)
+        outcome = validate_frame(entity, parsed.frames[entity], window.end, source)
         path = landing.with_name(f"{landing.stem}.{entity}.parquet")
         outcome.accepted.to_parquet(path, index=False)
         files[entity] = str(path)
         rejected.append(outcome.rejected)
         results += outcome.results
+        unread = int((unreadable["entity"] == entity).sum())
+        if source == "csv_export":
+            results.append(_unreadable_result(entity, len(parsed.frames[entity]), unread))
         counts[entity] = {
-            "extracted": len(outcome.accepted) + len(outcome.rejected),
+            "extracted": len(outcome.accepted) + len(outcome.rejected) + unread,
             "loaded": len(outcome.accepted),
-            "quarantined": len(outcome.rejected),
-            "duplicate_answers": outcome.duplicates,
+            "quarantined": len(outcome.rejected) + unread,
+            "duplicate_answers": outcome.duplicates + parsed.superseded.get(entity, 0),
         }
-    import pandas as pd
 
     rejected_path = landing.with_name(f"{landing.stem}.rejected.parquet")
     pd.concat(rejected, ignore_index=True).to_parquet(rejected_path, index=False)
     return {
-        **extracted,
+        **{key: value for key, value in extracted.items() if key != "export_accounts"},
         "answers": parsed.answers,
         "files": files,
         "rejected": str(rejected_path),
@@ -82,3 +93,14 @@ def _extract_issues(extracted: dict) -> list[dict]:
                 }
             )
     return issues
+
+
+def _unreadable_result(entity: str, typed: int, unreadable: int) -> dict:
+    """The parser's check that every cell of an export could be read, as a result row."""
+    return {
+        "entity": entity,
+        "expectation": UNREADABLE_EXPECTATION,
+        "success": unreadable == 0,
+        "element_count": typed + unreadable,
+        "unexpected_count": unreadable,
+    }

@@ -40,8 +40,11 @@ def _context():
     return context, source
 
 
-def validate_frame(entity: str, frame: pd.DataFrame, window_end: datetime) -> Validated:
-    """Validate ``frame`` (a staging entity with its ``_record`` column) with GX.
+def validate_frame(
+    entity: str, frame: pd.DataFrame, window_end: datetime, source: str = "api"
+) -> Validated:
+    """Validate ``frame`` (a staging entity with its ``_record`` column) with GX, with the
+    suite of its ``source`` (``api`` or ``csv_export``, see ``suite_for``).
 
     Exact duplicate records are collapsed first (counted in ``duplicates``); every row failing
     at least one expectation is rejected with the names and reasons of what it failed.
@@ -54,7 +57,7 @@ def validate_frame(entity: str, frame: pd.DataFrame, window_end: datetime) -> Va
     frame = frame.drop_duplicates(subset=[c for c in frame.columns if c != "_record"] + ["_record"])
     frame = frame.reset_index(drop=True)
     duplicates = before - len(frame)
-    checks = suite_for(entity, window_end)
+    checks = suite_for(entity, window_end, source)
     failed: dict[int, list[tuple[str, str]]] = {}
     results = []
     if len(frame):

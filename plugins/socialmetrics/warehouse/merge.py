@@ -34,7 +34,9 @@ class MergeTarget:
     (``account_key`` first); ``update`` the columns an upsert overwrites (default: every
     non-key column); ``range_column`` a key column of a type whose order is the same in
     Python and in the database (dates): the check for rows that may conflict looks only
-    between its smallest and largest incoming value.
+    between its smallest and largest incoming value. ``newer``, for an upsert: count
+    columns that say which of two rows is the later (compared in turn, null lowest); a row
+    already in core is then overwritten only by an incoming row that is greater.
     """
 
     table: str
@@ -43,6 +45,7 @@ class MergeTarget:
     mode: str = "upsert"
     update: tuple[str, ...] | None = None
     range_column: str | None = None
+    newer: tuple[str, ...] = ()
 
     def __post_init__(self):
         if self.mode not in ("upsert", "replace"):
@@ -107,7 +110,20 @@ def _merge_from(conn: Connection, target: MergeTarget, source: str) -> None:
     assignments = ", ".join(f"{c} = excluded.{c}" for c in updated)
     current = ", ".join(f"{target.table}.{c}" for c in updated)
     incoming = ", ".join(f"excluded.{c}" for c in updated)
+    condition = f"({current}) is distinct from ({incoming})"
+    if target.newer:
+        condition += f" and {_greater(target.newer, 'excluded', target.table)}"
     conn.exec_driver_sql(
         f"{insert} on conflict ({', '.join(target.key)}) do update set {assignments} "
-        f"where ({current}) is distinct from ({incoming})"
+        f"where {condition}"
     )
+
+
+def _greater(columns: tuple[str, ...], left: str, right: str) -> str:
+    """SQL: the counts ``columns`` of ``left`` are greater than those of ``right``, compared
+    in turn with null lowest (the order of ``staging.csv_layouts.frames``)."""
+    first, rest = columns[0], columns[1:]
+    mine, theirs = f"coalesce({left}.{first}, -1)", f"coalesce({right}.{first}, -1)"
+    if not rest:
+        return f"{mine} > {theirs}"
+    return f"({mine} > {theirs} or ({mine} = {theirs} and {_greater(rest, left, right)}))"

@@ -22,6 +22,12 @@ snapshots as (
 
 ),
 
+follower_changes as (
+
+    select * from core.follower_change
+
+),
+
 loaded_days as (
 
     select * from core.loaded_day
@@ -221,11 +227,15 @@ rolling_posts as (
     select
         account_key,
         day,
-        -- Timestamps only grow, so a running max carries the last post forward.
+        -- Days and timestamps only grow, so running maxima carry the last post forward.
+        max(case when posts > 0 then day end) over (
+            partition by account_key order by day
+            rows between unbounded preceding and current row
+        ) as last_post_on,
         max(last_published_at) over (
             partition by account_key order by day
             rows between unbounded preceding and current row
-        ) as last_post_at,
+        ) as last_published_at,
         -- The days are dense, so 29 preceding rows are the 30 days day-29 .. day.
         cast(sum(posts) over (
             partition by account_key order by day
@@ -365,16 +375,127 @@ account_day_snapshots as (
 
 ),
 
-account_day_followers as (
+account_day_changes as (
+
+    select
+        account_day_snapshots.account_key,
+        account_day_snapshots.day,
+        account_day_snapshots.followers_count as snapshot_followers,
+        account_day_snapshots.snapshot_group,
+        follower_changes.new_follows,
+        follower_changes.unfollows,
+        -- Running net change and number of days whose change is known: a snapshot's count
+        -- moves to another day only across days that all have a known change.
+        cast(sum(
+            coalesce(follower_changes.new_follows - follower_changes.unfollows, 0)
+        ) over (
+            partition by account_day_snapshots.account_key order by account_day_snapshots.day
+            rows between unbounded preceding and current row
+        ) as bigint) as net_change_to_day,
+        count(follower_changes.new_follows - follower_changes.unfollows) over (
+            partition by account_day_snapshots.account_key order by account_day_snapshots.day
+            rows between unbounded preceding and current row
+        ) as known_change_days_to_day,
+        -- As snapshot_group, counted from the end: the group of the next snapshot.
+        count(account_day_snapshots.followers_count) over (
+            partition by account_day_snapshots.account_key
+            order by account_day_snapshots.day desc
+            rows between unbounded preceding and current row
+        ) as next_snapshot_group
+
+    from account_day_snapshots
+
+    left join follower_changes
+        on
+            follower_changes.account_key = account_day_snapshots.account_key
+            and follower_changes.day = account_day_snapshots.day
+
+),
+
+account_day_anchors as (
+
+    -- The snapshots on or before (previous) and on or after (next) each day, with the
+    -- running change on their own day.
+    select
+        account_day_changes.*,
+        max(case when snapshot_followers is not null then day end) over (
+            partition by account_key, snapshot_group
+        ) as previous_snapshot_day,
+        max(snapshot_followers) over (
+            partition by account_key, snapshot_group
+        ) as previous_followers,
+        max(case when snapshot_followers is not null then net_change_to_day end) over (
+            partition by account_key, snapshot_group
+        ) as previous_net_change,
+        max(case when snapshot_followers is not null then known_change_days_to_day end) over (
+            partition by account_key, snapshot_group
+        ) as previous_known_days,
+        max(case when snapshot_followers is not null then day end) over (
+            partition by account_key, next_snapshot_group
+        ) as next_snapshot_day,
+        max(snapshot_followers) over (
+            partition by account_key, next_snapshot_group
+        ) as next_followers,
+        max(case when snapshot_followers is not null then net_change_to_day end) over (
+            partition by account_key, next_snapshot_group
+        ) as next_net_change,
+        max(case when snapshot_followers is not null then known_change_days_to_day end) over (
+            partition by account_key, next_snapshot_group
+        ) as next_known_days
+
+    from account_day_changes
+
+),
+
+account_day_derivations as (
 
     select
         account_key,
         day,
-        max(followers_count) over (
-            partition by account_key, snapshot_group
-        ) as followers
+        snapshot_followers,
+        previous_followers,
+        new_follows,
+        unfollows,
+        case
+            when
+                known_change_days_to_day - previous_known_days
+                = cast(day - previous_snapshot_day as integer)
+                then previous_followers + net_change_to_day - previous_net_change
+        end as followers_from_previous,
+        case
+            when
+                next_known_days - known_change_days_to_day
+                = cast(next_snapshot_day - day as integer)
+                then next_followers - (next_net_change - net_change_to_day)
+        end as followers_from_next
 
-    from account_day_snapshots
+    from account_day_anchors
+
+),
+
+account_day_followers as (
+
+    -- A count that comes out negative cannot be right (the changes or the total are off):
+    -- it is not used.
+    select
+        account_key,
+        day,
+        new_follows,
+        unfollows,
+        case
+            when snapshot_followers is not null then snapshot_followers
+            when followers_from_previous >= 0 then followers_from_previous
+            when followers_from_next >= 0 then followers_from_next
+            else previous_followers
+        end as followers,
+        case
+            when snapshot_followers is not null then 'snapshot'
+            when followers_from_previous >= 0 or followers_from_next >= 0 then 'derived'
+            when previous_followers is not null then 'carried_forward'
+            else 'unknown'
+        end as followers_basis
+
+    from account_day_derivations
 
 ),
 
@@ -383,15 +504,21 @@ account_day_facts as (
     select
         rolling_posts.account_key,
         rolling_posts.day,
-        rolling_posts.last_post_at,
-        cast(
-            rolling_posts.day - cast(rolling_posts.last_post_at as date) as integer
-        ) as days_since_last_post,
+        rolling_posts.last_post_on,
+        -- The time of the last post is known when a post of that day came with one.
+        case
+            when cast(rolling_posts.last_published_at as date) = rolling_posts.last_post_on
+                then rolling_posts.last_published_at
+        end as last_post_at,
+        cast(rolling_posts.day - rolling_posts.last_post_on as integer) as days_since_last_post,
         cast(rolling_posts.day - account_spans.opened_on as integer) as days_since_opened,
         rolling_posts.posts_last_30_days,
         rolling_posts.reposts_last_30_days,
         rolling_posts.engagement_last_30_days,
         account_day_followers.followers,
+        account_day_followers.followers_basis,
+        account_day_followers.new_follows,
+        account_day_followers.unfollows,
         account_spans.opened_on,
         account_spans.closed_on,
         account_thresholds.dormant_after_days,
@@ -427,7 +554,7 @@ account_day_status as (
             -- Silence the pipeline could not see is not silence.
             when unreachable_reason is not null then 'unreachable'
             when days_since_last_post > dormant_after_days then 'dormant'
-            when last_post_at is null and days_since_opened > dormant_after_days then 'dormant'
+            when last_post_on is null and days_since_opened > dormant_after_days then 'dormant'
             else 'active'
         end as status
 
@@ -447,21 +574,22 @@ account_activity as (
         accounts.area,
         account_day_status.day,
         account_day_status.last_post_at,
+        account_day_status.last_post_on,
         account_day_status.days_since_last_post,
         account_day_status.posts_last_30_days,
         account_day_status.reposts_last_30_days,
         account_day_status.engagement_last_30_days,
         account_day_status.followers,
+        account_day_status.followers_basis,
+        account_day_status.new_follows,
+        account_day_status.unfollows,
         account_day_status.status,
         account_day_status.unreachable_reason,
         account_day_status.unreachable_detail,
         case
             when account_day_status.status = 'dormant'
                 then
-                    coalesce(
-                        cast(account_day_status.last_post_at as date),
-                        account_day_status.opened_on
-                    )
+                    coalesce(account_day_status.last_post_on, account_day_status.opened_on)
                     + account_day_status.dormant_after_days
                     + 1
         end as dormant_since,

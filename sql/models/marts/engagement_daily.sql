@@ -22,6 +22,7 @@ account_day_engagement as (
         account_activity.day,
         account_activity.status,
         account_activity.followers,
+        account_activity.followers_basis,
         coalesce(post_days.posts, 0) as posts,
         coalesce(post_days.engagement, 0) as engagement,
         post_days.impressions,
@@ -50,7 +51,10 @@ kind_days as (
         cast(sum(impressions) as bigint) as impressions,
         cast(sum(posts_with_impressions) as bigint) as posts_with_impressions,
         cast(sum(engagement_with_impressions) as bigint) as engagement_with_impressions,
-        cast(sum(case when status <> 'closed' then followers end) as bigint) as followers
+        cast(sum(case when status <> 'closed' then followers end) as bigint) as followers,
+        count(
+            case when status <> 'closed' and followers_basis = 'unknown' then 1 end
+        ) as accounts_followers_unknown
 
     from account_day_engagement
 
@@ -71,6 +75,7 @@ engagement_daily as (
         impressions,
         posts_with_impressions,
         followers,
+        accounts_followers_unknown,
         cast(engagement as double precision) / nullif(posts, 0) as engagement_per_post,
         1000 * cast(engagement as double precision)
         / nullif(followers, 0) as engagement_per_1000_followers,
