@@ -253,6 +253,8 @@ def log_contrast(
     ``standard_error`` is the delta-method error of the log contrast (Bartlett long-run
     variance of each window), a yardstick for the search and for pooling, not the interval.
     """
+    if min(terms[0].before.days, terms[0].after.days) == 0:
+        return ContrastResult(math.nan, math.nan, math.nan, math.nan, math.nan, 0, 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         estimate, error = _contrast(terms)
     estimate, error = float(estimate), float(error)
