@@ -15,14 +15,17 @@ import numpy as np
 # Monday .. Sunday: busier in the week, quiet at the weekend.
 WEEKLY_RHYTHM = np.array([1.05, 1.10, 1.15, 1.10, 1.00, 0.70, 0.65])
 LOG_SD = 0.25  # standard deviation of the log level around its mean
+COMMON_LOG_SD = 0.15  # the same for the factor shared by organisations
 DISPERSION = 20.0  # negative binomial size: variance = mean + mean^2 / 20
 
 
-def ar1(rng: np.random.Generator, shape: tuple[int, ...], days: int, phi: float) -> np.ndarray:
-    """Stationary AR(1) paths with standard deviation LOG_SD along the last axis."""
-    shocks = rng.normal(0.0, LOG_SD * np.sqrt(1 - phi**2), (*shape, days))
+def ar1(
+    rng: np.random.Generator, shape: tuple[int, ...], days: int, phi: float, sd: float = LOG_SD
+) -> np.ndarray:
+    """Stationary AR(1) paths with standard deviation ``sd`` along the last axis."""
+    shocks = rng.normal(0.0, sd * np.sqrt(1 - phi**2), (*shape, days))
     paths = np.empty((*shape, days))
-    paths[..., 0] = rng.normal(0.0, LOG_SD, shape)
+    paths[..., 0] = rng.normal(0.0, sd, shape)
     for day in range(1, days):
         paths[..., day] = phi * paths[..., day - 1] + shocks[..., day]
     return paths
@@ -55,7 +58,7 @@ def engagement(
     rhythm = np.log(WEEKLY_RHYTHM[np.arange(days) % 7])
     log_mean = level + rhythm + ar1(rng, shape, days, phi)
     if common_phi is not None:
-        log_mean = log_mean + ar1(rng, (runs,), days, common_phi).reshape(
+        log_mean = log_mean + ar1(rng, (runs,), days, common_phi, COMMON_LOG_SD).reshape(
             (runs,) + (1,) * (len(shape) - 1) + (days,)
         )
     mean = np.exp(log_mean)

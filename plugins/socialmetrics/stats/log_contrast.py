@@ -35,6 +35,8 @@ from socialmetrics.stats.blocks import (
     week_blocks,
 )
 
+# A change of exp(20) (five hundred million times) on the log scale: farther than any bound.
+FARTHEST_SHIFT = 20.0
 # Fewer days than this in a window and no interval or test is attempted: two bootstrap
 # blocks of two weeks.
 MIN_INFERENCE_DAYS = 28
@@ -198,21 +200,19 @@ def _p_value_at(totals, before_blocks: int, shift: float, resamples: int, seed) 
 
 def _inverted_bound(p_at, estimate: float, step: float, alpha: float, direction: float):
     """The shift beyond which the test rejects, searched from ``estimate`` outwards."""
+    if p_at(estimate + direction * FARTHEST_SHIFT) >= alpha:
+        return math.nan  # too few blocks: the test cannot reject even a huge change
     inside, outside = estimate, estimate + direction * step
-    for _ in range(12):  # widen until rejected (a bound exists only if the test can reject)
-        if p_at(outside) < alpha:
-            break
+    while p_at(outside) >= alpha and abs(outside - estimate) < FARTHEST_SHIFT:
         inside, outside = outside, outside + direction * step * 2
         step *= 2
-    else:
-        return math.nan
     for _ in range(40):
         middle = (inside + outside) / 2
         if p_at(middle) < alpha:
             outside = middle
         else:
             inside = middle
-        if abs(outside - inside) < 1e-4:
+        if abs(outside - inside) < 1e-3:  # a tenth of a percentage point
             break
     return float(inside)
 
@@ -227,11 +227,10 @@ def _interval(totals, before_blocks, estimate, error, resamples, confidence, see
     def p_at(shift):
         return _p_value_at(totals, before_blocks, shift, resamples, seed)
 
-    if error == 0 or not math.isfinite(error):
-        spread = [abs(n[before_blocks:].sum()) for n, _, _ in totals]
-        if not any(spread):
-            return math.nan, math.nan
-        error = 0.05
+    if error == 0:
+        return estimate, estimate  # nothing varies within a window: the change is exact
+    if not math.isfinite(error):
+        return math.nan, math.nan
     low = _inverted_bound(p_at, estimate, 2 * error, alpha, -1.0)
     high = _inverted_bound(p_at, estimate, 2 * error, alpha, 1.0)
     return low, high
