@@ -17,20 +17,34 @@ where organisation = :organisation and day = :day and status <> 'closed'
 group by kind
 """
 
+# Each account counts once, on its latest snapshot day up to :day, from one source (a
+# platform breakdown, which covers all followers, wins over a sample of the same day), and
+# weighs by its followers that day (its breakdown's total, or failing a count the sample size).
 LOCALITY_BY_KIND = """
 with latest as (
     select account_key, max(snapshot_date) as snapshot_date
     from marts.follower_locality
     where organisation = :organisation and snapshot_date <= :day
     group by account_key
+),
+ranked as (
+    select l.kind, l.share_in_area,
+           coalesce(l.followers, l.sample_size) as weight,
+           row_number() over (
+               partition by l.account_key
+               order by case when l.source = 'location_sample' then 1 else 0 end, l.source
+           ) as source_rank
+    from marts.follower_locality l
+    join latest using (account_key, snapshot_date)
+    where l.share_in_area is not null
 )
-select l.kind,
-       sum(l.in_area) as in_area,
-       sum(l.followers_known_location) as known,
+select kind,
+       sum(weight * share_in_area) as in_area,
+       sum(weight) as known,
        count(*) as accounts_sampled
-from marts.follower_locality l
-join latest using (account_key, snapshot_date)
-group by l.kind
+from ranked
+where source_rank = 1
+group by kind
 """
 
 
