@@ -79,7 +79,8 @@ def pool_events(changes, lows, highs, *, confidence_level: float = 0.95) -> Pool
         ci_high=math.expm1(float(high)),
         p_value=p_value,
         tau2=float(result.tau2),
-        i2=float(result.i2),
+        # statsmodels gives (Q - df) / Q, negative when Q < df; I^2 is defined as at least 0.
+        i2=max(0.0, float(result.i2)),
         q=float(result.q),
         q_p_value=float(homogeneity.pvalue),
         smallest=math.expm1(float(effects.min())),
