@@ -10,10 +10,10 @@ window's engagement / the window's posts), so a quiet day weighs nothing instead
 Engagement carries over from day to day and follows the week, so no statistic here treats
 days as independent (socialmetrics.stats.log_contrast, socialmetrics.stats.blocks):
 
-- :func:`compare_windows`: relative change (after / before - 1) with a studentized circular
-  block bootstrap interval (arch; blocks of at least two weeks, longer when the data carry
-  over longer) and a two-sided permutation test that moves whole-week blocks (at least three
-  weeks) between the windows.
+- :func:`compare_windows`: relative change (after / before - 1) with a two-sided permutation
+  test that moves whole-week blocks between the windows (at least three weeks, longer when
+  arch's data-driven block length says the days carry over longer) and the 95% interval
+  that inverts that test (the changes it does not reject).
 - :func:`difference_in_differences`: the treated organisation's ratio after/before divided by
   the control group's ratio over the same calendar days, minus 1, so a change common to both
   (season, platform reach) cancels; the same interval and test, moving the calendar days of
@@ -186,8 +186,8 @@ def compare_windows(
     """Compare one metric before and after an event.
 
     ``relative_change`` = after_value / before_value - 1 (NaN when before_value is 0 or
-    undefined); ``ci_low``/``ci_high`` its studentized circular block bootstrap interval;
-    ``p_value`` the two-sided whole-week block permutation test of log(after / before).
+    undefined); ``p_value`` the two-sided whole-week block permutation test of log(after /
+    before); ``ci_low``/``ci_high`` the changes that test does not reject at 5%.
     Interval and test are NaN when a window has fewer than MIN_WINDOW_DAYS days or a value is
     0. ``rng`` is a seed or numpy Generator: the same seed gives the same interval and p-value.
     """
