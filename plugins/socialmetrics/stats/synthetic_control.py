@@ -77,20 +77,23 @@ def _normalised(before: np.ndarray, after: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 def _log_effect(treated_before, treated_after, synthetic_before, synthetic_after) -> float:
-    return math.log(treated_after.mean() / treated_before.mean()) - math.log(
-        synthetic_after.mean() / synthetic_before.mean()
-    )
+    """log of the treated change over the synthetic change; NaN when a mean is not positive."""
+    means = [x.mean() for x in (treated_before, treated_after, synthetic_before, synthetic_after)]
+    if min(means) <= 0:
+        return math.nan
+    return math.log(means[1] / means[0]) - math.log(means[3] / means[2])
 
 
 def _placebo_effects(before: np.ndarray, after: np.ndarray) -> list[float]:
-    """Each control's effect against a synthetic control of the other controls."""
+    """Each control's effect against a synthetic control of the other controls; a control
+    whose effect is undefined (nothing at all after the event) is left out."""
     effects = []
     for j in range(before.shape[0]):
         others = [i for i in range(before.shape[0]) if i != j]
         weights = fit_weights(before[j], before[others])
-        effects.append(
-            _log_effect(before[j], after[j], weights @ before[others], weights @ after[others])
-        )
+        effect = _log_effect(before[j], after[j], weights @ before[others], weights @ after[others])
+        if math.isfinite(effect):
+            effects.append(effect)
     return effects
 
 
