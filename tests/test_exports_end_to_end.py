@@ -169,7 +169,7 @@ def assert_posts_engagement_dormancy_and_followers(engine):
 
     (force,) = rows(
         engine,
-        "select posts, engagement, accounts_open, accounts_followers_unknown "
+        "select posts, engagement, accounts_open, accounts_open_with_followers "
         "from marts.engagement_daily where kind = 'force' and day = :day",
         day=date(2026, 10, 13),
     )
@@ -177,7 +177,7 @@ def assert_posts_engagement_dormancy_and_followers(engine):
         "posts": 1,
         "engagement": 2310 + 45 + 12,
         "accounts_open": 3,
-        "accounts_followers_unknown": 2,
+        "accounts_open_with_followers": 1,
     }
     (dormant,) = rows(engine, "select account_key, last_post_on from marts.dormant_accounts")
     assert dormant == {"account_key": "x:pcrobert", "last_post_on": date(2026, 8, 20)}

@@ -273,15 +273,24 @@ def load(validated: list[dict], window: RunWindow) -> dict:
 @fail_fast_on_user_errors
 def build_marts() -> dict:
     """Rebuild the SQL models (core intermediates and marts), then the statistical marts
-    (consolidation impact, accounts vs engagement), and run every mart's checks."""
+    (consolidation impact, pooled effect, accounts vs engagement), and run every mart's checks.
+    Windows, settling period and resamples come from the Variables (socialmetrics.settings)."""
+    from socialmetrics.settings import load_settings
     from socialmetrics.warehouse.engine import engine_from_airflow
     from socialmetrics.warehouse.models import run_models
     from socialmetrics.warehouse.stat_marts import build_stat_marts
 
+    settings = load_settings()
     engine = engine_from_airflow()
     try:
         counts = run_models(engine)
-        counts |= build_stat_marts(engine)
+        counts |= build_stat_marts(
+            engine,
+            window_days=settings.impact_window_days,
+            settling_days=settings.impact_settling_days,
+            period_days=settings.national_period_days,
+            n_resamples=settings.stat_resamples,
+        )
     finally:
         engine.dispose()
     for name, rows in counts.items():

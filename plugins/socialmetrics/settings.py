@@ -33,6 +33,10 @@ class Settings:
     active_post_kinds: tuple[str, ...] = ("original", "reply", "quote")
     stale_after_days: int = 3
     max_rate_limit_wait_seconds: float = 900.0
+    impact_window_days: int = 90
+    impact_settling_days: int = 0
+    national_period_days: int = 90
+    stat_resamples: int = 1999
 
 
 def _integer(key: str, raw: str | None, default: int, minimum: int) -> int:
@@ -125,6 +129,27 @@ def load_settings() -> Settings:
             "socialmetrics_extract_batches", get_variable("socialmetrics_extract_batches"), 4, 1
         ),
         export_dir=Path(export) if (export := get_variable("socialmetrics_export_dir")) else None,
+        impact_window_days=_integer(
+            "socialmetrics_impact_window_days",
+            get_variable("socialmetrics_impact_window_days"),
+            90,
+            1,
+        ),
+        impact_settling_days=_integer(
+            "socialmetrics_impact_settling_days",
+            get_variable("socialmetrics_impact_settling_days"),
+            0,
+            0,
+        ),
+        national_period_days=_integer(
+            "socialmetrics_national_period_days",
+            get_variable("socialmetrics_national_period_days"),
+            90,
+            1,
+        ),
+        stat_resamples=_integer(
+            "socialmetrics_stat_resamples", get_variable("socialmetrics_stat_resamples"), 1999, 99
+        ),
         http_timeout_seconds=_seconds(
             "socialmetrics_http_timeout_seconds",
             get_variable("socialmetrics_http_timeout_seconds"),

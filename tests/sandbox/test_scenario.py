@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from socialmetrics.sandbox import SandboxServer, default_scenario, national_scenario
-from socialmetrics.sandbox.scenario import post_id_datetime
+from socialmetrics.sandbox.scenario import planted_consolidation_effects, post_id_datetime
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_REGISTRY = REPO / "registry" / "demo"
@@ -265,8 +265,12 @@ def test_extra_organisations_keep_the_default_ones_unchanged():
 # -- the further organisations of the default scenario (national findings) -------------------
 
 
+PLANTED = {name for name, effect in planted_consolidation_effects().items() if effect != 1.0}
+
+
 def regional(scenario):
-    return [o for o in scenario.organisations if o.name != NORFOLK]
+    """The further organisations of issue 4 (no planted consolidation effect)."""
+    return [o for o in scenario.organisations if o.name != NORFOLK and o.name not in PLANTED]
 
 
 def expected_per_day(scenario, organisation, first, last):
@@ -314,15 +318,28 @@ def test_about_half_consolidate_in_2025_or_2026_closing_officer_accounts(scenari
         assert all(a.successor_ref for a in officers)
 
 
-def test_only_norfolk_has_a_planted_consolidation_effect(scenario):
+def test_consolidation_effects_are_planted_as_declared(scenario):
+    """Norfolk +25%, the regional organisations none, and four more organisations +40%,
+    +15%, -20% and +5% (one loses engagement): the pooled national finding's events."""
+    effects = planted_consolidation_effects()
+    assert sorted(v for v in effects.values() if v != 1.0) == [0.80, 1.05, 1.15, 1.25, 1.40]
+    assert effects[NORFOLK] == 1.25
     for org in scenario.organisations:
         event = org.consolidation_date
         if event is None:
             continue
         before = expected_per_day(scenario, org.name, event - timedelta(90), event - timedelta(1))
         after = expected_per_day(scenario, org.name, event, event + timedelta(89))
-        expected = 1.25 if org.name == NORFOLK else 1.0
-        assert after / before == pytest.approx(expected, abs=0.005), org.name
+        assert after / before == pytest.approx(effects[org.name], abs=0.005), org.name
+
+
+def test_planted_organisations_have_6_to_11_accounts_and_close_their_officers(scenario):
+    for name in PLANTED - {NORFOLK}:
+        (org,) = [o for o in scenario.organisations if o.name == name]
+        accounts = scenario.accounts_of(name)
+        assert 6 <= len(accounts) <= 11
+        assert all(a.closed_on == org.consolidation_date for a in accounts if a.kind == "officer")
+        assert len(scenario.gazetteer[org.area]) >= 5
 
 
 def test_national_scenario_is_lazy_and_uncorrelated(tmp_path):

@@ -132,11 +132,12 @@ def test_window_values_are_means_per_day_and_ratios_of_sums():
 
 def test_a_constant_metric_has_a_point_interval():
     result = compare_windows(
-        DailySeries.per_day([3] * 10), DailySeries.per_day([2] * 10), n_resamples=FAST, rng=0
+        DailySeries.per_day([3] * 90), DailySeries.per_day([2] * 90), n_resamples=999, rng=0
     )
     assert result.relative_change == pytest.approx(-1 / 3)
     assert (result.ci_low, result.ci_high) == (result.relative_change, result.relative_change)
-    assert result.p_value < 0.05
+    # 5 blocks a side: the observed split is the most extreme of the 252.
+    assert result.p_value == pytest.approx(2 / 252)
 
 
 def test_undefined_values_and_too_few_days_give_nan_not_errors():
@@ -147,7 +148,8 @@ def test_undefined_values_and_too_few_days_give_nan_not_errors():
         DailySeries.per_day([0, 0, 0]), DailySeries.per_day([1, 2, 3]), n_resamples=FAST, rng=0
     )
     assert math.isnan(from_zero.relative_change) and math.isnan(from_zero.ci_low)
-    assert from_zero.absolute_change == 2.0 and from_zero.p_value < 0.5
+    # Three days are no block of carry-over: no test.
+    assert from_zero.absolute_change == 2.0 and math.isnan(from_zero.p_value)
     no_posts = compare_windows(
         DailySeries.rate([0, 0], [0, 0]), DailySeries.rate([4, 6], [1, 1]), rng=0
     )
@@ -156,8 +158,9 @@ def test_undefined_values_and_too_few_days_give_nan_not_errors():
 
 def test_same_seed_gives_the_same_interval_and_p_value():
     rng = np.random.default_rng(5)
-    before = DailySeries.per_day(negative_binomial(rng, 50, 60))
-    after = DailySeries.per_day(negative_binomial(rng, 55, 60))
+    # 180 days a side hold more block splits than 999: the permutations are drawn at random.
+    before = DailySeries.per_day(negative_binomial(rng, 50, 180))
+    after = DailySeries.per_day(negative_binomial(rng, 55, 180))
     first = compare_windows(before, after, n_resamples=999, rng=42)
     assert compare_windows(before, after, n_resamples=999, rng=42) == first
     assert compare_windows(before, after, n_resamples=999, rng=43) != first
@@ -224,10 +227,9 @@ def test_segmented_regression_recovers_a_level_change():
     after = negative_binomial(rng, 100 + 0.2 * after_days + 25, 90, dispersion=100)
     result = segmented_regression(before_days, before, after_days, after)
     assert result.level_ci_low < 25 < result.level_ci_high
-    assert result.level_change == pytest.approx(25, abs=3 * result.level_se)
     assert result.level_p_value < 0.05
-    assert abs(result.slope_change) < 3 * result.slope_se
-    assert result.lags == newey_west_lags(180) == 4
+    assert result.slope_p_value >= 0.05
+    assert result.lags == newey_west_lags(180) == 179
 
 
 def test_segmented_regression_recovers_a_slope_change_and_skips_missing_days():
@@ -237,9 +239,9 @@ def test_segmented_regression_recovers_a_slope_change_and_skips_missing_days():
     after = 50 + 0.1 * after_days + 0.5 * (after_days - 7) + rng.normal(0, 2, 60)
     keep = rng.random(60) > 0.2  # days without a value (a rate on a day without posts)
     result = segmented_regression(before_days[keep], before[keep], after_days, after)
-    assert result.slope_change == pytest.approx(0.5, abs=3 * result.slope_se)
+    assert result.slope_change == pytest.approx(0.5, abs=0.1)
     assert result.slope_p_value < 0.05
-    assert result.level_change == pytest.approx(0, abs=3 * result.level_se)
+    assert result.level_p_value >= 0.05
 
 
 def test_segmented_regression_without_a_change_rejects_at_about_5_percent():
@@ -248,7 +250,9 @@ def test_segmented_regression_without_a_change_rejects_at_about_5_percent():
     for repetition in range(REPETITIONS):
         rng = np.random.default_rng([5, repetition])
         values = negative_binomial(rng, 100 + 0.2 * np.r_[before_days, after_days], 180)
-        result = segmented_regression(before_days, values[:90], after_days, values[90:])
+        result = segmented_regression(
+            before_days, values[:90], after_days, values[90:], n_resamples=FAST, rng=repetition
+        )
         rejections += result.level_p_value < 0.05
     low, high = binomial_bounds(REPETITIONS)
     assert low <= rejections <= high, rejections

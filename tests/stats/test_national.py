@@ -109,3 +109,33 @@ def test_period_summary_means_active_accounts_and_sums_engagement_per_organisati
             "engagement_per_account": 20.0,
         },
     ]
+
+
+def test_pooled_events_that_agree_better_than_chance_have_no_heterogeneity():
+    from socialmetrics.stats.pooled import pool_events
+
+    # Three events closer to each other than their intervals imply: Q < its degrees of
+    # freedom, so I^2 and tau^2 are 0, not negative.
+    pooled = pool_events([0.10, 0.11, 0.09], [-0.1, -0.09, -0.11], [0.35, 0.36, 0.34])
+    assert pooled.events == 3 and pooled.q < 2
+    assert (pooled.i2, pooled.tau2) == (0.0, 0.0)
+    assert pooled.ci_low < 0.10 < pooled.ci_high
+
+
+def test_a_control_with_nothing_after_the_event_is_left_out_of_the_placebos():
+    from socialmetrics.stats.synthetic_control import synthetic_control
+
+    rng = np.random.default_rng(3)
+    days = rng.poisson(100, (4, 180)).astype(float)
+    days[3, 90:] = 0  # this control stopped posting at the event
+    result = synthetic_control(
+        days[0, :90],
+        days[0, 90:],
+        {str(j): days[j, :90] for j in (1, 2, 3)},
+        {str(j): days[j, 90:] for j in (1, 2, 3)},
+        n_resamples=299,
+        confidence_level=0.95,
+        rng=rng,
+    )
+    assert result.placebo_effects == 2
+    assert 1 / 3 <= result.placebo_p_value <= 1

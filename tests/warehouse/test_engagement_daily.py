@@ -51,7 +51,8 @@ def test_sums_and_rates_of_a_day_add_up_the_accounts_of_an_organisation_and_kind
         "impressions": 1000,
         "posts_with_impressions": 2,
         "followers": 4000,
-        "accounts_followers_unknown": 0,
+        "accounts_open_with_followers": 2,
+        "engagement_with_followers": 40,
         "engagement_per_post": pytest.approx(20.0, abs=1e-12),
         "engagement_per_1000_followers": pytest.approx(10.0, abs=1e-12),
         "engagement_per_impression": pytest.approx(0.04, abs=1e-12),
@@ -63,6 +64,25 @@ def test_sums_and_rates_of_a_day_add_up_the_accounts_of_an_organisation_and_kind
         1,
         100,
     )
+
+
+def test_engagement_per_follower_leaves_out_accounts_without_a_follower_count(warehouse):
+    with warehouse.begin() as conn:
+        add_loaded_days(conn, AS_OF)
+        counted = add_account(conn, "counted", opened_on=days_before(100))
+        uncounted = add_account(conn, "uncounted", opened_on=days_before(100))
+        add_snapshot(conn, counted, days_before(50), 2000)
+        add_post(conn, counted, DAY, likes=10)
+        add_post(conn, uncounted, DAY, likes=90)  # no follower count: on neither side
+    run_models(warehouse)
+    day = _day(warehouse)
+    assert (day["engagement"], day["engagement_with_followers"], day["followers"]) == (
+        100,
+        10,
+        2000,
+    )
+    assert day["accounts_open_with_followers"] == 1
+    assert day["engagement_per_1000_followers"] == pytest.approx(5.0, abs=1e-12)
 
 
 def test_rates_are_null_when_their_denominator_is_zero_or_unknown(warehouse):

@@ -45,4 +45,7 @@ def test_breakdown_cities_are_classified_and_the_remainder_is_unknown(warehouse)
         1000,
         2000,
     )
-    assert row["share_in_area"] == 0.72
+    # Of all 2,000 followers, not of the 1,000 in listed cities; a census, so no interval.
+    assert row["share_in_area"] == 0.36 and row["share_basis"] == "all_followers"
+    assert (row["ci_low"], row["ci_high"]) == (None, None)
+    assert row["sampling"].startswith("no sample")

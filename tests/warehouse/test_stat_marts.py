@@ -97,7 +97,11 @@ def test_tiny_consolidation_has_exact_windows_values_and_controls(warehouse):
     counts = build_stat_marts(
         warehouse, window_days=5, settling_days=1, n_resamples=FAST, run_id="stats-1"
     )
-    assert counts == {"marts.consolidation_impact": 15, "marts.accounts_vs_engagement": 4}
+    assert counts == {
+        "marts.consolidation_impact": 15,
+        "marts.consolidation_effect_pooled": 2,
+        "marts.accounts_vs_engagement": 4,
+    }
     rows = _impact(warehouse)
     assert sorted(rows) == sorted(METRICS)
     for row in rows.values():
@@ -111,8 +115,9 @@ def test_tiny_consolidation_has_exact_windows_values_and_controls(warehouse):
         assert row["control_organisations"] == 1
         assert row["as_of"] == AS_OF
         assert row["its_level_change"] is None and row["its_p_value"] is None  # < 28 days
-        assert 0 <= row["p_value"] <= 1 and row["test_method"].startswith("two-sided")
-        assert row["ci_low"] <= row["ci_high"]
+        # Five days are less than one block of carry-over: no interval, no test, and why.
+        assert row["ci_low"] is None and row["p_value"] is None and row["test_method"] is None
+        assert "no interval or test: a window has fewer than 28 days" in row["method"]
     expected = {
         # metric: (before, after, did_estimate); Suffolk went from 10 to 12 a day.
         "total_engagement_per_day": (160 / 5, 250 / 5, (250 / 160) / 1.2 - 1),
@@ -132,9 +137,7 @@ def test_tiny_consolidation_has_exact_windows_values_and_controls(warehouse):
             assert row["did_estimate"] is None and row["did_p_value"] is None
         else:
             assert row["did_estimate"] == pytest.approx(did, rel=1e-12), metric
-    # The active accounts are 2 and then 1 on every day: the interval is a point.
     active = rows["active_accounts"]
-    assert (active["ci_low"], active["ci_high"]) == (-0.5, -0.5)
     assert "mean per day" in active["method"]
     assert "ratio of the window's sums" in rows["engagement_per_post"]["method"]
 
@@ -159,6 +162,7 @@ def test_tiny_consolidation_has_exact_windows_values_and_controls(warehouse):
     )
     assert [(row["model"], row["passed"]) for row in recorded] == [
         ("marts.accounts_vs_engagement", 1),
+        ("marts.consolidation_effect_pooled", 1),
         ("marts.consolidation_impact", 1),
     ]
 
@@ -195,11 +199,11 @@ def test_windows_stop_at_a_neighbouring_event_and_the_settling_period(warehouse)
 
 
 def test_a_planted_25_percent_effect_comes_out_of_the_warehouse(warehouse):
-    """Three organisations, 60 days either side of Norfolk's event: every one gains 10% after
+    """Four organisations, 90 days either side of Norfolk's event: every one gains 10% after
     it (a common trend) and Norfolk 25% on top of that."""
     rng = np.random.default_rng(2024)
-    first_day = AS_OF - timedelta(days=119)
-    event = first_day + timedelta(days=60)
+    first_day = AS_OF - timedelta(days=179)
+    event = first_day + timedelta(days=90)
     days = _days(first_day, AS_OF)
     after = np.array([day >= event for day in days])
     series = {}
@@ -210,6 +214,7 @@ def test_a_planted_25_percent_effect_comes_out_of_the_warehouse(warehouse):
             ("Norfolk Constabulary", 200, 1.25),
             ("Suffolk Constabulary", 300, 1.0),
             ("Cambridgeshire Constabulary", 150, 1.0),
+            ("Essex Police", 250, 1.0),
         ):
             key = add_account(
                 conn, organisation.split()[0], organisation=organisation, opened_on=first_day
@@ -220,20 +225,20 @@ def test_a_planted_25_percent_effect_comes_out_of_the_warehouse(warehouse):
             series[organisation] = likes
             add_daily_posts(conn, key, {day: int(n) for day, n in zip(days, likes, strict=True)})
     run_models(warehouse)
-    build_stat_marts(warehouse, window_days=60, n_resamples=1999, seed=3)
+    build_stat_marts(warehouse, window_days=90, n_resamples=999, seed=3)
     rows = _impact(warehouse, event_date=event)
     total = rows["total_engagement_per_day"]
     norfolk = series["Norfolk Constabulary"]
     assert (total["days_before"], total["days_after"], total["control_organisations"]) == (
-        60,
-        60,
-        2,
+        90,
+        90,
+        3,
     )
-    assert total["before_value"] == pytest.approx(norfolk[:60].mean(), rel=1e-12)
-    assert total["after_value"] == pytest.approx(norfolk[60:].mean(), rel=1e-12)
+    assert total["before_value"] == pytest.approx(norfolk[:90].mean(), rel=1e-12)
+    assert total["after_value"] == pytest.approx(norfolk[90:].mean(), rel=1e-12)
     # The same days through the pure function give the same point estimate.
     direct = compare_windows(
-        DailySeries.per_day(norfolk[:60]), DailySeries.per_day(norfolk[60:]), rng=0
+        DailySeries.per_day(norfolk[:90]), DailySeries.per_day(norfolk[90:]), rng=0
     )
     assert total["relative_change"] == pytest.approx(direct.relative_change, rel=1e-12)
     # Before/after alone sees 1.25 x 1.10 - 1 = 37.5%; against the controls, the 25%.
@@ -241,6 +246,17 @@ def test_a_planted_25_percent_effect_comes_out_of_the_warehouse(warehouse):
     assert total["p_value"] < 0.05
     assert total["did_ci_low"] < 0.25 < total["did_ci_high"]
     assert total["did_p_value"] < 0.05
+    assert (total["block_days"], total["permutation_block_days"]) == (14, 21)
+    # Nothing happened halfway through the before window: the placebo shows no effect. Two
+    # halves of 45 days hold three blocks each, too few for the test to reject at 5%, so the
+    # placebo has a p-value (at least 0.1) but no interval.
+    assert abs(total["did_placebo_estimate"]) < 0.1 and total["did_placebo_p_value"] >= 0.1
+    assert total["did_placebo_ci_low"] is None
+    # The synthetic control weighs the three others and finds the 25% too; with three
+    # placebos the placebo-in-space p-value cannot go below 1/4, which it reaches.
+    assert total["sc_ci_low"] < 0.25 < total["sc_ci_high"] and total["sc_p_value"] < 0.05
+    assert (total["sc_controls"], total["sc_placebo_p_value"]) == (3, 0.25)
+    assert "placebo-in-space" in total["method"]
     # The segmented regression sees the jump: 37.5% of 200 a day.
     assert total["its_level_ci_low"] < 75 < total["its_level_ci_high"]
     assert total["its_p_value"] < 0.05
@@ -252,6 +268,12 @@ def test_a_planted_25_percent_effect_comes_out_of_the_warehouse(warehouse):
     assert per_follower["relative_change"] == pytest.approx(total["relative_change"], rel=1e-12)
     assert per_follower["did_estimate"] == pytest.approx(total["did_estimate"], rel=1e-9)
     assert rows["posts_per_day"]["relative_change"] == 0.0
+    (pooled,) = fetch(
+        warehouse,
+        "select * from marts.consolidation_effect_pooled where basis = 'before_after'",
+    )
+    # One event: nothing to pool.
+    assert (pooled["events"], pooled["pooled_relative_change"]) == (1, None)
 
 
 def _organisations_with_accounts(conn, engagement_per_account_day, days):
@@ -379,6 +401,7 @@ def test_empty_warehouse_gives_empty_described_marts(warehouse):
     run_models(warehouse)
     assert build_stat_marts(warehouse) == {
         "marts.consolidation_impact": 0,
+        "marts.consolidation_effect_pooled": 0,
         "marts.accounts_vs_engagement": 0,
     }
     for name in STAT_MARTS:

@@ -90,15 +90,25 @@ names as (
     from marts.account_activity
     where organisation = :organisation and day = :day
     group by account_key
+),
+one_source as (
+    -- An account with a breakdown and a sample on the same day is shown once: the breakdown.
+    select l.*,
+           row_number() over (
+               partition by l.account_key
+               order by case when l.source = 'location_sample' then 1 else 0 end, l.source
+           ) as source_rank
+    from marts.follower_locality as l
+    inner join latest
+        on latest.account_key = l.account_key and latest.snapshot_date = l.snapshot_date
 )
 select l.account_key, names.display_name, names.account_ref, l.kind, l.area,
        l.snapshot_date, l.sample_size, l.in_area, l.outside, l.unknown,
        l.followers_known_location, l.share_in_area, l.ci_low, l.ci_high
-from marts.follower_locality as l
-inner join latest
-    on latest.account_key = l.account_key and latest.snapshot_date = l.snapshot_date
+from one_source as l
 left join names
     on names.account_key = l.account_key
+where l.source_rank = 1
 order by l.kind, l.account_key
 """
 

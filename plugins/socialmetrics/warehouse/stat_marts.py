@@ -1,4 +1,5 @@
-"""The statistical marts: marts.consolidation_impact and marts.accounts_vs_engagement.
+"""The statistical marts: marts.consolidation_impact, marts.consolidation_effect_pooled and
+marts.accounts_vs_engagement.
 
 Their inputs are SQL models (core.int_organisation_daily, core.int_consolidation_window), so
 run ``socialmetrics.warehouse.models.run_models`` first; the statistics themselves
@@ -35,7 +36,9 @@ from socialmetrics.stats.consolidation import (
     segmented_regression,
 )
 from socialmetrics.stats.national import organisation_period_summary, spearman_correlation
+from socialmetrics.warehouse import impact_comparisons, pooled_mart
 from socialmetrics.warehouse.bulk import append_dataframe
+from socialmetrics.warehouse.impact_method import impact_method
 from socialmetrics.warehouse.model_checks import CheckResult, ModelCheckError, load_description
 from socialmetrics.warehouse.models import replace_table
 
@@ -51,6 +54,7 @@ log = logging.getLogger(__name__)
 
 SCHEMA = "marts"
 CONSOLIDATION_IMPACT = "consolidation_impact"
+CONSOLIDATION_EFFECT_POOLED = "consolidation_effect_pooled"
 ACCOUNTS_VS_ENGAGEMENT = "accounts_vs_engagement"
 ALL_ORGANISATIONS = "(all organisations)"
 
@@ -61,7 +65,6 @@ METRICS = (
     "active_accounts",
     "engagement_per_1000_followers",
 )
-_RATES = {"engagement_per_post", "engagement_per_1000_followers"}
 
 # Column order and portable types (the same text on DuckDB and PostgreSQL).
 CONSOLIDATION_IMPACT_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -84,11 +87,24 @@ CONSOLIDATION_IMPACT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("ci_high", "double precision"),
     ("p_value", "double precision"),
     ("test_method", "text"),
+    ("block_days", "integer"),
+    ("permutation_block_days", "integer"),
     ("control_organisations", "integer"),
     ("did_estimate", "double precision"),
     ("did_ci_low", "double precision"),
     ("did_ci_high", "double precision"),
     ("did_p_value", "double precision"),
+    ("did_placebo_estimate", "double precision"),
+    ("did_placebo_ci_low", "double precision"),
+    ("did_placebo_ci_high", "double precision"),
+    ("did_placebo_p_value", "double precision"),
+    ("sc_estimate", "double precision"),
+    ("sc_ci_low", "double precision"),
+    ("sc_ci_high", "double precision"),
+    ("sc_p_value", "double precision"),
+    ("sc_placebo_p_value", "double precision"),
+    ("sc_controls", "integer"),
+    ("sc_weights", "text"),
     ("its_level_change", "double precision"),
     ("its_level_ci_low", "double precision"),
     ("its_level_ci_high", "double precision"),
@@ -124,6 +140,7 @@ _DAILY_NUMBERS = (
     "engagement",
     "accounts_open_with_followers",
     "followers",
+    "engagement_with_followers",
 )
 
 
@@ -149,7 +166,7 @@ def build_stat_marts(
     min_its_days: int = MIN_ITS_DAYS,
     run_id: str | None = None,
 ) -> dict[str, int]:
-    """Rebuild marts.consolidation_impact and marts.accounts_vs_engagement; return rows of each.
+    """Rebuild the three statistical marts; return the rows of each.
 
     ``window_days``: length of the before and after windows of each consolidation event;
     ``settling_days``: days from the event date left out before the after window starts;
@@ -171,17 +188,19 @@ def build_stat_marts(
         if not isinstance(value, int) or value < least:
             raise ValueError(f"{name} must be an integer >= {least}, got {value!r}")
     inputs = read_inputs(engine)
+    impact = consolidation_impact_frame(
+        inputs,
+        window_days=window_days,
+        settling_days=settling_days,
+        seed=seed,
+        n_resamples=n_resamples,
+        min_its_days=min_its_days,
+    )
     tables = {
-        CONSOLIDATION_IMPACT: (
-            consolidation_impact_frame(
-                inputs,
-                window_days=window_days,
-                settling_days=settling_days,
-                seed=seed,
-                n_resamples=n_resamples,
-                min_its_days=min_its_days,
-            ),
-            CONSOLIDATION_IMPACT_COLUMNS,
+        CONSOLIDATION_IMPACT: (impact, CONSOLIDATION_IMPACT_COLUMNS),
+        CONSOLIDATION_EFFECT_POOLED: (
+            _typed(pooled_mart.pooled_frame(impact, inputs.as_of), pooled_mart.COLUMNS),
+            pooled_mart.COLUMNS,
         ),
         ACCOUNTS_VS_ENGAGEMENT: (
             accounts_vs_engagement_frame(
@@ -260,9 +279,9 @@ def _rng(seed: int, *key: object) -> np.random.Generator:
 def metric_series(days: pd.DataFrame, metric: str) -> DailySeries:
     """The DailySeries of ``metric`` over the rows of ``days`` (organisation-day totals).
 
-    Engagement per 1,000 followers counts only the days on which every open account has a
-    follower count (otherwise the denominator would cover some accounts and the numerator
-    all of them).
+    Engagement per 1,000 followers divides the engagement of the accounts whose follower
+    count is known by their followers, so both sides cover the same accounts; a day without
+    any follower count counts on neither side.
     """
     if metric == "total_engagement_per_day":
         return DailySeries.per_day(days["engagement"])
@@ -273,29 +292,18 @@ def metric_series(days: pd.DataFrame, metric: str) -> DailySeries:
     if metric == "engagement_per_post":
         return DailySeries.rate(days["engagement"], days["posts"])
     if metric == "engagement_per_1000_followers":
-        complete = days["accounts_open_with_followers"] == days["accounts_open"]
-        followers = days["followers"].where(complete)
-        return DailySeries.rate(days["engagement"], followers, scale=1000.0)
+        return DailySeries.rate(days["engagement_with_followers"], days["followers"], scale=1000.0)
     raise ValueError(f"unknown metric {metric!r}")
 
 
 def _pooled(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     """Day-by-day sums of several organisations' totals (the frames share their days).
 
-    A pooled day has complete follower counts only when every organisation has them.
+    A day on which an organisation has no follower count has none pooled either (NaN).
     """
     columns = list(_DAILY_NUMBERS)
     pooled = sum(frame[columns].to_numpy(dtype=float) for frame in frames)
-    complete = np.logical_and.reduce(
-        [
-            (frame["accounts_open_with_followers"] == frame["accounts_open"]).to_numpy()
-            for frame in frames
-        ]
-    )
-    result = pd.DataFrame(pooled, columns=columns)
-    # Incomplete days: make accounts_open_with_followers differ from accounts_open.
-    result.loc[~complete, "accounts_open_with_followers"] = -1.0
-    return result
+    return pd.DataFrame(pooled, columns=columns)
 
 
 def _finite(value: float) -> float | None:
@@ -344,6 +352,9 @@ def consolidation_impact_frame(
             "after_end": after_days[-1] if after_days else None,
         }
         controls = _controls(organisation, before_days, after_days, daily_by_org, event_dates)
+        control_frames = impact_comparisons.as_frames(
+            daily_by_org, controls, before_days, after_days
+        )
         control_before = control_after = None
         if controls:
             control_before = _pooled([daily_by_org[name].loc[before_days] for name in controls])
@@ -377,6 +388,22 @@ def consolidation_impact_frame(
                     n_resamples=n_resamples,
                     rng=_rng(seed, organisation, event_date, metric, "did"),
                 )
+            fairness = {
+                **impact_comparisons.placebo_columns(
+                    before_series,
+                    metric_series(control_before, metric) if controls else None,
+                    n_resamples,
+                    _rng(seed, organisation, event_date, metric, "placebo"),
+                ),
+                **impact_comparisons.synthetic_columns(
+                    metric,
+                    before,
+                    after,
+                    control_frames,
+                    n_resamples,
+                    _rng(seed, organisation, event_date, metric, "synthetic"),
+                ),
+            }
             before_positions, before_values = before_series.daily_values()
             after_positions, after_values = after_series.daily_values()
             its = segmented_regression(
@@ -385,6 +412,8 @@ def consolidation_impact_frame(
                 after["day_offset"].to_numpy(dtype=float)[after_positions],
                 after_values,
                 min_days=min_its_days,
+                n_resamples=n_resamples,
+                rng=_rng(seed, organisation, event_date, metric, "its"),
             )
             p_value = _finite(comparison.p_value)
             rows.append(
@@ -405,11 +434,14 @@ def consolidation_impact_frame(
                     "ci_high": _finite(comparison.ci_high),
                     "p_value": p_value,
                     "test_method": TEST_METHOD if p_value is not None else None,
+                    "block_days": comparison.block_days or None,
+                    "permutation_block_days": comparison.permutation_block_days or None,
                     "control_organisations": len(controls),
                     "did_estimate": _finite(did.estimate) if did else None,
                     "did_ci_low": _finite(did.ci_low) if did else None,
                     "did_ci_high": _finite(did.ci_high) if did else None,
                     "did_p_value": _finite(did.p_value) if did else None,
+                    **fairness,
                     "its_level_change": _finite(its.level_change) if its else None,
                     "its_level_ci_low": _finite(its.level_ci_low) if its else None,
                     "its_level_ci_high": _finite(its.level_ci_high) if its else None,
@@ -419,11 +451,14 @@ def consolidation_impact_frame(
                     "accounts_before": accounts_before,
                     "accounts_after": accounts_after,
                     "as_of": inputs.as_of,
-                    "method": _method(
+                    "method": impact_method(
                         metric,
                         window_note,
                         n_resamples,
                         len(controls),
+                        comparison,
+                        did,
+                        fairness,
                         its,
                         min_its_days,
                     ),
@@ -498,40 +533,6 @@ def _window_note(
             limit = f"truncated at the as-of day {as_of}"
         note += _truncation("after", len(after_days), window_days, limit)
     return note
-
-
-def _method(
-    metric: str,
-    window_note: str,
-    n_resamples: int,
-    controls: int,
-    its,
-    min_its_days: int,
-) -> str:
-    value = (
-        "ratio of the window's sums (days weighted by their denominator)"
-        if metric in _RATES
-        else "mean per day"
-    )
-    did = (
-        f"difference in differences: (after/before) / (after/before of {controls} pooled "
-        "organisation(s) without a consolidation from before_start to after_end) - 1, BCa "
-        f"bootstrap and permutation test over calendar days ({n_resamples} resamples)"
-        if controls
-        else "no difference in differences: no organisation without a consolidation has data "
-        "on every window day"
-    )
-    its_text = (
-        "segmented regression (OLS on daily values, Newey-West errors with "
-        f"{its.lags} lag(s)): level change on the first after day and slope change per day"
-        if its
-        else f"no segmented regression: fewer than {min_its_days} days with a value on a side"
-    )
-    return (
-        f"{value}; {window_note}; relative change = after/before - 1 with a BCa bootstrap 95% "
-        f"interval ({n_resamples} resamples of the days of each window); p_value: "
-        f"{TEST_METHOD}, {n_resamples} permutations; {did}; {its_text}"
-    )
 
 
 def accounts_vs_engagement_frame(

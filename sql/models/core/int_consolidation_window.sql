@@ -49,7 +49,8 @@ event_days as (
         organisation_days.posts,
         organisation_days.engagement,
         organisation_days.accounts_open_with_followers,
-        organisation_days.followers
+        organisation_days.followers,
+        organisation_days.engagement_with_followers
 
     from events
 

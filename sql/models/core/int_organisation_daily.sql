@@ -48,7 +48,13 @@ organisation_daily as (
         count(
             case when status <> 'closed' and followers is not null then 1 end
         ) as accounts_open_with_followers,
-        cast(sum(case when status <> 'closed' then followers end) as bigint) as followers
+        cast(sum(case when status <> 'closed' then followers end) as bigint) as followers,
+        -- The numerator that matches followers: only accounts whose followers are known.
+        cast(
+            coalesce(
+                sum(case when status <> 'closed' and followers is not null then engagement end), 0
+            ) as bigint
+        ) as engagement_with_followers
 
     from account_days
 

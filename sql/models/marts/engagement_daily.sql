@@ -53,8 +53,13 @@ kind_days as (
         cast(sum(engagement_with_impressions) as bigint) as engagement_with_impressions,
         cast(sum(case when status <> 'closed' then followers end) as bigint) as followers,
         count(
-            case when status <> 'closed' and followers_basis = 'unknown' then 1 end
-        ) as accounts_followers_unknown
+            case when status <> 'closed' and followers is not null then 1 end
+        ) as accounts_open_with_followers,
+        cast(
+            coalesce(
+                sum(case when status <> 'closed' and followers is not null then engagement end), 0
+            ) as bigint
+        ) as engagement_with_followers
 
     from account_day_engagement
 
@@ -75,9 +80,11 @@ engagement_daily as (
         impressions,
         posts_with_impressions,
         followers,
-        accounts_followers_unknown,
+        accounts_open_with_followers,
+        engagement_with_followers,
         cast(engagement as double precision) / nullif(posts, 0) as engagement_per_post,
-        1000 * cast(engagement as double precision)
+        -- Numerator and denominator cover the same accounts (those with a follower count).
+        1000 * cast(engagement_with_followers as double precision)
         / nullif(followers, 0) as engagement_per_1000_followers,
         cast(engagement_with_impressions as double precision)
         / nullif(impressions, 0) as engagement_per_impression

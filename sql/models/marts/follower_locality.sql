@@ -1,8 +1,9 @@
 -- Share of followers living in the account's area (SPEC 7.3), from the platform's breakdown
 -- by city where there is one (Facebook, Instagram: source api_breakdown, the unknown
 -- remainder kept) and otherwise from the sampled followers' free-text locations (X: source
--- location_sample), with a 95% Wilson score interval computed here so that BI tools read one
--- agreed number.
+-- location_sample). A sample's share is of its followers with a known location, with a 95%
+-- Wilson score interval computed here so that BI tools read one agreed number; a breakdown
+-- counts every follower, so its share is of all followers and it has no sampling interval.
 with
 
 follower_samples as (
@@ -183,9 +184,29 @@ follower_locality as (
         wilson_parts.outside,
         wilson_parts.unknown,
         wilson_parts.followers_known_location,
-        wilson_parts.share_in_area,
-        (wilson_parts.centre - wilson_parts.half_width) / wilson_parts.denominator as ci_low,
-        (wilson_parts.centre + wilson_parts.half_width) / wilson_parts.denominator as ci_high,
+        case
+            when wilson_parts.source = 'location_sample' then wilson_parts.share_in_area
+            else wilson_parts.in_area / cast(nullif(wilson_parts.sample_size, 0) as double precision)
+        end as share_in_area,
+        case
+            when wilson_parts.source = 'location_sample' then 'followers_with_known_location'
+            else 'all_followers'
+        end as share_basis,
+        case
+            when wilson_parts.source = 'location_sample'
+                then 'the most recent followers the platform lists (newest first), at most '
+                || 'socialmetrics_follower_sample_size of them: not a random sample'
+            else 'no sample: the platform counts every follower by city; the followers '
+                || 'outside the cities it lists (unknown) count as not in the area'
+        end as sampling,
+        case
+            when wilson_parts.source = 'location_sample'
+                then (wilson_parts.centre - wilson_parts.half_width) / wilson_parts.denominator
+        end as ci_low,
+        case
+            when wilson_parts.source = 'location_sample'
+                then (wilson_parts.centre + wilson_parts.half_width) / wilson_parts.denominator
+        end as ci_high,
         snapshots.followers_count as followers
 
     from wilson_parts
