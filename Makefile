@@ -9,7 +9,8 @@ export AIRFLOW_HOME ?= $(CURDIR)/.airflow
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
-export PYTHONPATH := $(CURDIR)/plugins
+# plugins/ is the product; the repository root holds the sandbox, bench and harness packages.
+export PYTHONPATH := $(CURDIR)/plugins:$(CURDIR)
 export NO_PROXY := *
 export SOCIALMETRICS_PROJECT_DIR := $(CURDIR)
 
@@ -29,7 +30,7 @@ $(AIRFLOW_HOME)/.migrated: $(VENV)/.installed
 	touch $@
 
 demo: $(AIRFLOW_HOME)/.migrated
-	$(BIN)/python -m socialmetrics.demo
+	$(BIN)/python -m harness.demo
 
 test: $(AIRFLOW_HOME)/.migrated lint
 	$(BIN)/python -m pytest
@@ -43,14 +44,14 @@ format: $(VENV)/.installed
 	$(BIN)/ruff format .
 
 sandbox: $(VENV)/.installed
-	$(BIN)/python -m socialmetrics.sandbox serve --port 8765
+	$(BIN)/python -m sandbox serve --port 8765
 
 SCALE ?= small
 # e.g. BENCH_ARGS="--only load,validation" or "--duckdb memory_limit=4GB"
 BENCH_ARGS ?=
 
 bench: $(VENV)/.installed
-	$(BIN)/python -m socialmetrics.bench --scale $(SCALE) --output bench.json $(BENCH_ARGS)
+	$(BIN)/python -m bench --scale $(SCALE) --output bench.json $(BENCH_ARGS)
 
 dictionary: $(VENV)/.installed
 	$(BIN)/python -m socialmetrics.warehouse.dictionary

@@ -8,8 +8,8 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
+from harness.local_postgres import PostgresUnavailable, throwaway_cluster
 from socialmetrics.warehouse.engine import warehouse_engine
-from socialmetrics.warehouse.local_postgres import PostgresUnavailable, throwaway_cluster
 from socialmetrics.warehouse.migrations import apply_migrations
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -133,7 +133,7 @@ def small_registry(tmp_path):
 @pytest.fixture(scope="session")
 def scenario():
     """The default sandbox scenario (SPEC §5.4), seed 42."""
-    from socialmetrics.sandbox.scenario import default_scenario
+    from sandbox.scenario import default_scenario
 
     return default_scenario()
 
@@ -145,7 +145,7 @@ def sandbox(scenario):
     Shared by many runs, so its rate limit is set out of reach; rate limiting is tested
     on servers of its own.
     """
-    from socialmetrics.sandbox.server import SandboxServer
+    from sandbox.server import SandboxServer
 
     with SandboxServer(scenario, token="test-sandbox-token", rate_limit=10**9) as server:
         yield server

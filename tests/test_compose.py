@@ -338,10 +338,12 @@ def test_images_are_pinned(resolved):
 
 def test_the_built_image_matches_the_locked_versions(services):
     dockerfile = (DOCKER_DIR / "Dockerfile").read_text(encoding="utf-8")
-    bases = re.findall(r"^FROM\s+(\S+)", dockerfile, re.M)
-    assert len(bases) == 1
-    match = re.fullmatch(r"apache/airflow:(\d+\.\d+\.\d+)-python(\d+\.\d+)", bases[0])
-    assert match, f"the base image {bases[0]!r} must pin Airflow and Python"
+    stages = re.findall(r"^FROM\s+(\S+)(?:\s+AS\s+(\S+))?", dockerfile, re.M)
+    names = {name for _, name in stages}
+    external = [base for base, _ in stages if base not in names]
+    assert len(external) == 1, "one base image; the other stages build on it"
+    match = re.fullmatch(r"apache/airflow:(\d+\.\d+\.\d+)-python(\d+\.\d+)", external[0])
+    assert match, f"the base image {external[0]!r} must pin Airflow and Python"
     requirements = (ROOT / "requirements.in").read_text(encoding="utf-8")
     assert f"apache-airflow=={match.group(1)}" in requirements
     lock_header = (ROOT / "requirements.lock").read_text(encoding="utf-8")[:500]
@@ -351,6 +353,9 @@ def test_the_built_image_matches_the_locked_versions(services):
     for name in built:
         build = services[name]["build"]
         assert (ROOT / build["context"] / build["dockerfile"]).is_file(), name
+        assert build.get("target") in names, f"{name}: build a named stage"
+    assert services["sandbox"]["build"]["target"] == "sandbox"
+    assert services["airflow-worker"]["build"]["target"] == "production"
     ignored = (DOCKER_DIR / "Dockerfile.dockerignore").read_text(encoding="utf-8").split()
     assert {".env", ".venv", ".git"} <= set(ignored)
 

@@ -3,7 +3,7 @@ API connection at all, runs ``social_metrics_daily`` through Airflow (``airflow 
 on the exports X Analytics and Meta Business Suite gave it (overlapping monthly files, in
 the real layouts: tests/fixtures/exports/shire), on DuckDB and PostgreSQL; rerunning the day
 with re-dropped copies and an older download dropped late changes nothing. The rerun runs
-the same steps in this process (socialmetrics.local_run), which keeps the suite's time."""
+the same steps in this process (harness.local_run), which keeps the suite's time."""
 
 import json
 import shutil
@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from socialmetrics.dag_runner import PipelineEnvironment, run_dag_test
-from socialmetrics.local_run import run_window
+from harness.dag_runner import PipelineEnvironment, run_dag_test
+from harness.local_run import run_window
 from socialmetrics.warehouse.engine import warehouse_engine
 from socialmetrics.window import RunWindow
 from warehouse_fingerprints import table_fingerprints

@@ -13,8 +13,8 @@ from datetime import date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from socialmetrics.local_run import run_window
-from socialmetrics.sandbox.quirks import QUIRKS_ORGANISATION, RENAMED_ON
+from harness.local_run import run_window
+from sandbox.scenario.quirks import QUIRKS_ORGANISATION, RENAMED_ON
 from socialmetrics.warehouse.engine import warehouse_engine
 from socialmetrics.window import RunWindow
 

@@ -13,11 +13,11 @@ import pytest
 import sqlalchemy as sa
 from airflow.sdk.exceptions import AirflowFailException
 
+from harness.local_run import run_window
+from sandbox.faults import FaultConfig
+from sandbox.server import SandboxServer
 from socialmetrics import pipeline
-from socialmetrics.local_run import run_window
 from socialmetrics.paths import PROJECT_DIR
-from socialmetrics.sandbox.faults import FaultConfig
-from socialmetrics.sandbox.server import SandboxServer
 from socialmetrics.warehouse.engine import warehouse_engine
 from socialmetrics.window import RunWindow
 from warehouse_fingerprints import table_fingerprints

@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from socialmetrics.airflow_services import AirflowServices, free_port, service_environment
-from socialmetrics.dag_runner import PipelineEnvironment
+from harness.airflow_services import AirflowServices, free_port, service_environment
+from harness.dag_runner import PipelineEnvironment
 from socialmetrics.review import read_review
 from socialmetrics.warehouse.engine import warehouse_engine
 

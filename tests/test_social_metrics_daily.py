@@ -4,7 +4,7 @@ sandbox over HTTP, into a fresh DuckDB file and a fresh PostgreSQL database."""
 import pytest
 import sqlalchemy as sa
 
-from socialmetrics.dag_runner import PipelineEnvironment, run_dag_test
+from harness.dag_runner import PipelineEnvironment, run_dag_test
 from socialmetrics.review import read_review
 from socialmetrics.warehouse.engine import warehouse_engine
 from warehouse_fingerprints import table_fingerprints

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from socialmetrics.bench import SCALES, TARGETS, Scale, result
-from socialmetrics.bench import __main__ as bench_main
-from socialmetrics.bench.validation import WINDOW, pandas_validate, staging_rows
+from bench import SCALES, TARGETS, Scale, result
+from bench import __main__ as bench_main
+from bench.validation import WINDOW, pandas_validate, staging_rows
 from socialmetrics.validation.validate import validate_frame
 
 RESULT_KEYS = {"value", "target", "met", "detail"}
@@ -57,7 +57,7 @@ def test_the_pandas_checks_reach_the_verdicts_of_gx(entity):
 
 
 def test_validation_measure_gives_gx_over_pandas():
-    from socialmetrics.bench.validation import measure_validation
+    from bench.validation import measure_validation
 
     results = measure_validation(2000)
     assert set(results) == {"gx_vs_pandas"}
@@ -76,7 +76,7 @@ def test_validation_measure_gives_gx_over_pandas():
 
 @pytest.mark.postgres
 def test_load_measure_writes_every_row_every_way(postgres_server_url):
-    from socialmetrics.bench.load import measure_load
+    from bench.load import measure_load
 
     results = measure_load(postgres_server_url, 2000, warmup_rows=100)
     assert set(results) == {"load_vs_copy", "to_sql_vs_load"}
@@ -101,7 +101,7 @@ def test_load_measure_writes_every_row_every_way(postgres_server_url):
 
 
 def test_load_rows_are_account_days_typed_as_the_load_reads_them():
-    from socialmetrics.bench.load import COLUMNS, account_day_rows
+    from bench.load import COLUMNS, account_day_rows
 
     frame = account_day_rows(800, days=365)
     assert list(frame.columns) == COLUMNS
@@ -112,7 +112,7 @@ def test_load_rows_are_account_days_typed_as_the_load_reads_them():
 
 
 def test_dag_parse_measure_parses_the_daily_dag():
-    from socialmetrics.bench.dag_parse import measure_dag_parse
+    from bench.dag_parse import measure_dag_parse
 
     entry = measure_dag_parse(repeats=1)["dag_parse_seconds"]
     assert_result(entry)
@@ -122,7 +122,7 @@ def test_dag_parse_measure_parses_the_daily_dag():
 
 
 def test_tasks_per_run_counts_mapped_tasks_once_per_batch(tmp_path):
-    from socialmetrics.bench.tasks import measure_tasks, task_instances
+    from bench.tasks import measure_tasks, task_instances
 
     assert task_instances([("a", False), ("b", True), ("c", True)], 4) == 9
     entry = measure_tasks(sizes=(60, 120), workdir=tmp_path)["tasks_per_run"]
@@ -139,7 +139,7 @@ def test_tasks_per_run_counts_mapped_tasks_once_per_batch(tmp_path):
 
 
 def test_e2e_runs_sandbox_to_marts_and_reports_each_stage(tmp_path):
-    from socialmetrics.bench.e2e import STEPS, measure_e2e
+    from bench.e2e import STEPS, measure_e2e
 
     entry = measure_e2e(
         accounts=6, days=3, workdir=tmp_path, duckdb_settings={"memory_limit": "1GB"}

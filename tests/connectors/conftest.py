@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from sandbox.scenario import default_scenario
 from socialmetrics.connectors.http import ResponseRecord
-from socialmetrics.sandbox.scenario import default_scenario
 
 
 @pytest.fixture(scope="module")

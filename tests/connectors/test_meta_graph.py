@@ -9,6 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from sandbox.faults import FaultConfig
+from sandbox.server import SandboxServer
 from socialmetrics.connectors.meta_graph import (
     PAGE,
     PAGE_INSIGHTS,
@@ -19,8 +21,6 @@ from socialmetrics.connectors.meta_graph import (
 )
 from socialmetrics.errors import ConfigurationError
 from socialmetrics.extract.meta import credentials_from_connection
-from socialmetrics.sandbox.faults import FaultConfig
-from socialmetrics.sandbox.server import SandboxServer
 
 TOKEN = "graph-token-5e1d7c9a3f"  # distinctive, so a leak is found by plain search
 

@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from sandbox.faults import FaultConfig
+from sandbox.server import SandboxServer
 from socialmetrics.connectors.http import ResponseRecord, answer_time, build_session
 from socialmetrics.connectors.x_api import (
     XApiError,
@@ -22,8 +24,6 @@ from socialmetrics.connectors.x_api import (
     XConnectionError,
     XResourceError,
 )
-from socialmetrics.sandbox.faults import FaultConfig
-from socialmetrics.sandbox.server import SandboxServer
 
 TOKEN = "sandbox-token-7f3a9c1e5b"  # distinctive, so a leak is found by plain search
 USERS_BY = "/2/users/by"

@@ -8,12 +8,12 @@ from datetime import date, datetime
 
 import pytest
 
+from sandbox import FaultConfig, SandboxServer
 from socialmetrics.connectors.meta_graph import MetaAuthError
 from socialmetrics.connectors.x_api import XConnectionError
 from socialmetrics.extract.meta import MetaCredentials, extract_meta_batch
 from socialmetrics.extract.x import XCredentials, extract_x_batch
 from socialmetrics.landing import failed_attempts, read_landing
-from socialmetrics.sandbox import FaultConfig, SandboxServer
 from socialmetrics.window import RunWindow
 
 DAY = date(2026, 3, 31)

@@ -12,9 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
+from sandbox import FaultConfig, SandboxServer, default_scenario
+from sandbox.graph_schema import GRAPH_METRICS
 from socialmetrics.connectors import meta_metrics
-from socialmetrics.sandbox import FaultConfig, SandboxServer, default_scenario
-from socialmetrics.sandbox.graph_api import GRAPH_METRICS
 from socialmetrics.text import place_key
 
 TOKEN = "graph-sandbox-token"

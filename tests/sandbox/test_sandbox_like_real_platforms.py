@@ -11,8 +11,8 @@ from email.utils import parsedate_to_datetime
 import pytest
 import requests
 
-from socialmetrics.sandbox import FaultConfig, SandboxServer, default_scenario
-from socialmetrics.sandbox.quirks import RENAMED_ON
+from sandbox import FaultConfig, SandboxServer, default_scenario
+from sandbox.scenario.quirks import RENAMED_ON
 
 TOKEN = "sandbox-token"
 

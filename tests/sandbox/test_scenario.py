@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import requests
 
-from socialmetrics.sandbox import SandboxServer, default_scenario, national_scenario
-from socialmetrics.sandbox.scenario import planted_consolidation_effects, post_id_datetime
+from sandbox import SandboxServer, default_scenario, national_scenario
+from sandbox.scenario import planted_consolidation_effects, post_id_datetime
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_REGISTRY = REPO / "registry" / "demo"

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from socialmetrics.sandbox import FaultConfig, SandboxServer, default_scenario
-from socialmetrics.sandbox.scenario import post_id_datetime
+from sandbox import FaultConfig, SandboxServer, default_scenario
+from sandbox.scenario import post_id_datetime
 
 TOKEN = "sandbox-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

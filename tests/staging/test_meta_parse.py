@@ -11,10 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from sandbox import SandboxServer, default_scenario
 from socialmetrics.connectors.meta_graph import MetaGraphClient
 from socialmetrics.extract.meta import MetaCredentials, extract_meta_batch
 from socialmetrics.landing import LandingWriter, read_landing
-from socialmetrics.sandbox import SandboxServer, default_scenario
 from socialmetrics.staging.frames import POST_COLUMNS, SNAPSHOT_COLUMNS
 from socialmetrics.staging.meta import FOLLOWER_BREAKDOWN_COLUMNS, parse_meta_landing
 from socialmetrics.text import place_key

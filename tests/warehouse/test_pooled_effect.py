@@ -13,7 +13,7 @@ from datetime import date
 import pytest
 from core_rows import add_account, add_consolidation, add_daily_posts, add_loaded_days, fetch
 
-from socialmetrics.sandbox.scenario import planted_consolidation_effects
+from sandbox.scenario import planted_consolidation_effects
 from socialmetrics.warehouse.models import run_models
 from socialmetrics.warehouse.stat_marts import build_stat_marts
 

@@ -35,7 +35,7 @@ from typing import IO, Any
 
 import requests
 
-from socialmetrics.dag_runner import PipelineEnvironment
+from harness.dag_runner import PipelineEnvironment
 from socialmetrics.paths import PROJECT_DIR
 
 AIRFLOW = Path(sys.executable).with_name("airflow")

@@ -1,4 +1,4 @@
-"""``python -m socialmetrics.bench [--scale small|national] [--output bench.json]``
+"""``python -m bench [--scale small|national] [--output bench.json]``
 
 Runs every measurement of SPEC §10 at the chosen scale, writes ``bench.json`` (rewritten
 after each measurement, so a long run keeps what it measured) and prints the table of
@@ -27,7 +27,7 @@ os.environ.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER", str(PROJECT_DIR / "plugin
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-from socialmetrics.bench import SCALES, TARGETS, Result, Scale, machine  # noqa: E402
+from bench import SCALES, TARGETS, Result, Scale, machine  # noqa: E402
 
 MEASUREMENTS = ("tasks", "dag_parse", "validation", "load", "e2e")
 KEYS = {
@@ -43,25 +43,25 @@ def _measure(
     name: str, scale: Scale, workdir: Path | None, duckdb_settings: dict[str, str]
 ) -> dict[str, Result]:
     if name == "tasks":
-        from socialmetrics.bench.tasks import measure_tasks
+        from bench.tasks import measure_tasks
 
         return measure_tasks(scale.task_accounts, workdir)
     if name == "dag_parse":
-        from socialmetrics.bench.dag_parse import measure_dag_parse
+        from bench.dag_parse import measure_dag_parse
 
         return measure_dag_parse(scale.dag_parse_repeats)
     if name == "validation":
-        from socialmetrics.bench.validation import measure_validation
+        from bench.validation import measure_validation
 
         return measure_validation(scale.rows, repeats=scale.repeats)
     if name == "load":
-        from socialmetrics.bench.load import measure_load
-        from socialmetrics.bench.postgres import postgres_server
+        from bench.load import measure_load
+        from bench.postgres import postgres_server
 
         with postgres_server() as url:
             return measure_load(url, scale.rows, repeats=scale.repeats)
     if name == "e2e":
-        from socialmetrics.bench.e2e import measure_e2e
+        from bench.e2e import measure_e2e
 
         return measure_e2e(
             scale.accounts,
@@ -170,7 +170,7 @@ def table(report: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m socialmetrics.bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--scale", choices=sorted(SCALES), default="small")
     parser.add_argument("--output", type=Path, default=Path("bench.json"))
     parser.add_argument(

@@ -3,7 +3,7 @@ rate limits and faults.
 
 :class:`SandboxServer` runs a :class:`http.server.ThreadingHTTPServer` (one thread per
 connection, HTTP/1.1 keep-alive) in a daemon thread. Paths under a version prefix
-(``/v24.0/...``) are Graph API requests (:mod:`socialmetrics.sandbox.graph_api`); the rest
+(``/v24.0/...``) are Graph API requests (:mod:`sandbox.graph_api`); the rest
 are X API v2. Per request, in this order:
 
 1. unknown path -> 404 (``/_sandbox/health`` answers without auth, for readiness checks);
@@ -24,187 +24,46 @@ rate-limit windows and ``slow`` delays, never for data.
 from __future__ import annotations
 
 import hmac
-import json
-import math
-import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from socialmetrics.sandbox.clock import SandboxClock
-from socialmetrics.sandbox.faults import GRAPH_RATE_LIMIT_CODES, FaultConfig, FaultPlan
-from socialmetrics.sandbox.graph_api import (
-    UNKNOWN_EDGE,
-    GraphApi,
+from sandbox.answers import (
+    CLIENT_FORBIDDEN,
+    CREDITS_DEPLETED,
+    GRAPH_RATE_LIMITS,
+    GRAPH_REFUSALS,
+    HEALTH_PATH,
+    PAGE_NOT_FOUND,
+    TOO_MANY_REQUESTS,
+    UNAUTHORIZED,
+    USAGE_CAPPED,
+    header_token,
+    rate_headers,
+    usage_headers,
+)
+from sandbox.clock import SandboxClock
+from sandbox.faults import GRAPH_RATE_LIMIT_CODES, FaultConfig, FaultPlan
+from sandbox.graph_api import GraphApi
+from sandbox.graph_routes import (
     GraphRoute,
     fbtrace_id,
     graph_error,
     is_graph_path,
     match_graph_route,
 )
-from socialmetrics.sandbox.scenario import Scenario
-from socialmetrics.sandbox.x_api import USERS_BY, Route, XApiV2, match_route, problem
+from sandbox.graph_schema import UNKNOWN_EDGE
+from sandbox.http_handler import Reply, SandboxHTTPServer, SandboxRequestHandler, json_bytes
+from sandbox.rate_limits import RateLimiter
+from sandbox.scenario import Scenario
+from sandbox.x_api import XApiV2
+from sandbox.x_schema import USERS_BY, Route, match_route, problem
 
-__all__ = ["HEALTH_PATH", "RateLimiter", "Reply", "SandboxServer"]
-
-HEALTH_PATH = "/_sandbox/health"
-JSON_TYPE = "application/json; charset=utf-8"
-
-UNAUTHORIZED = {
-    "title": "Unauthorized",
-    "type": "about:blank",
-    "status": 401,
-    "detail": "Unauthorized",
-}
-TOO_MANY_REQUESTS = problem(429, "Too Many Requests")
-CLIENT_FORBIDDEN = {
-    "client_id": "123",
-    "detail": "When authenticating requests to the Twitter API v2 endpoints, you must use keys "
-    "and tokens from a Twitter developer App that is attached to a Project. You can create a "
-    "project via the developer portal.",
-    "registration_url": "https://developer.twitter.com/en/docs/projects/overview",
-    "title": "Client Forbidden",
-    "required_enrollment": "Appropriate Level of API Access",
-    "reason": "client-not-enrolled",
-    "type": "https://api.twitter.com/2/problems/client-forbidden",
-}
-PAGE_NOT_FOUND = {"errors": [{"message": "Sorry, that page does not exist", "code": 34}]}
-# The App's paid budget is spent: a monthly cap (HTTP 429) or no credits left (HTTP 402).
-USAGE_CAPPED = {
-    "account_id": 1234567890,
-    "product_name": "standard-basic",
-    "title": "UsageCapExceeded",
-    "period": "Monthly",
-    "scope": "Product",
-    "detail": "Usage cap exceeded: Monthly product cap",
-    "type": "https://api.twitter.com/2/problems/usage-capped",
-}
-CREDITS_DEPLETED = {
-    "account_id": 1234567890,
-    "title": "CreditsDepleted",
-    "detail": "Your enrolled account [1234567890] does not have any credits to fulfill this "
-    "request.",
-    "type": "https://api.twitter.com/2/problems/credits",
-}
-
-# Graph rate-limit errors: code -> (HTTP status, message, error_subcode)
-GRAPH_RATE_LIMITS = {
-    4: (403, "(#4) Application request limit reached", 1504022),
-    17: (400, "(#17) User request limit reached", 2446079),
-    32: (400, "(#32) Page request limit reached", None),
-    613: (400, "(#613) Calls to this api have exceeded the rate limit.", None),
-    341: (400, "(#341) Application limit reached", None),
-}
-
-
-# Graph errors about one account, by fault kind: (HTTP status, code, subcode, message).
-GRAPH_REFUSALS = {
-    "graph_page_throttle": (
-        400,
-        80001,
-        None,
-        "(#80001) There have been too many calls to this Page account. Wait a bit and try "
-        "again. For more info, please refer to "
-        "https://developers.facebook.com/docs/graph-api/overview/rate-limiting.",
-    ),
-    "graph_ig_throttle": (
-        400,
-        80002,
-        None,
-        "(#80002) There have been too many calls to this Instagram account. Wait a bit and "
-        "try again. For more info, please refer to "
-        "https://developers.facebook.com/docs/graph-api/overview/rate-limiting.",
-    ),
-    "graph_permission": (
-        400,
-        10,
-        None,
-        "(#10) Application does not have permission for this action",
-    ),
-    "graph_invalid_parameter": (400, 100, 2108006, "Invalid parameter"),
-    "graph_not_found": (400, 100, 33, "Unsupported get request"),
-}
-
-
-@dataclass
-class Reply:
-    """One HTTP answer: status, headers, body bytes and how long to hold it back."""
-
-    status: int
-    body: bytes
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-
-
-def _json_bytes(body: Any) -> bytes:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-class RateLimiter:
-    """Fixed-window request limits per endpoint, thread-safe.
-
-    A window opens at an endpoint's first request and lasts ``window_seconds``; its reset
-    time is the window's end rounded up to a whole Unix second. ``limits`` is one limit for
-    every endpoint or a mapping endpoint -> limit (missing endpoints get 900).
-    """
-
-    def __init__(
-        self,
-        limits: int | Mapping[str, int],
-        window_seconds: float,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self._limits = limits
-        self._window = window_seconds
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._state: dict[str, tuple[int, int]] = {}  # endpoint -> (reset, used)
-
-    def limit(self, endpoint: str) -> int:
-        """The request limit per window of ``endpoint``."""
-        if isinstance(self._limits, int):
-            return self._limits
-        return int(self._limits.get(endpoint, 900))
-
-    def _current(self, endpoint: str, now: float) -> tuple[int, int]:
-        reset, used = self._state.get(endpoint, (0, 0))
-        if now >= reset:
-            reset, used = math.ceil(now + self._window), 0
-        return reset, used
-
-    def peek(self, endpoint: str) -> tuple[int, int, int]:
-        """(limit, remaining, reset) without using a request."""
-        with self._lock:
-            now = self._clock()
-            reset, used = self._state.get(endpoint, (0, 0))
-            if now >= reset:
-                return self.limit(endpoint), self.limit(endpoint), math.ceil(now + self._window)
-            return self.limit(endpoint), max(0, self.limit(endpoint) - used), reset
-
-    def take(self, endpoint: str) -> tuple[bool, int, int, int]:
-        """Use one request: (allowed, limit, remaining after it, reset)."""
-        with self._lock:
-            now = self._clock()
-            reset, used = self._current(endpoint, now)
-            limit = self.limit(endpoint)
-            if used >= limit:
-                self._state[endpoint] = (reset, used)
-                return False, limit, 0, reset
-            used += 1
-            self._state[endpoint] = (reset, used)
-            return True, limit, limit - used, reset
-
-    def reset(self) -> None:
-        """Forget every window (all endpoints start fresh)."""
-        with self._lock:
-            self._state.clear()
+__all__ = ["HEALTH_PATH", "SandboxServer"]
 
 
 class SandboxServer:
@@ -255,7 +114,7 @@ class SandboxServer:
         self._statuses: Counter[tuple[str, int]] = Counter()
         self._count_lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._httpd = _HTTPServer((host, port), _Handler, self)
+        self._httpd = SandboxHTTPServer((host, port), SandboxRequestHandler, self)
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -330,7 +189,7 @@ class SandboxServer:
     def inject(self, kind: str, endpoint_prefix: str | None = None, count: int = 1) -> None:
         """Make the next ``count`` requests whose path starts with ``endpoint_prefix``
         (e.g. ``"/2/users/by"``; any when ``None``) fail with fault ``kind``
-        (see :mod:`socialmetrics.sandbox.faults`)."""
+        (see :mod:`sandbox.faults`)."""
         self.faults.inject(kind, endpoint_prefix, count)
 
     # -- one request -----------------------------------------------------------------
@@ -387,20 +246,20 @@ class SandboxServer:
         if fault == "429":
             limit = self.rate_limiter.limit(endpoint)
             reset = int(time.time()) + 2  # 1-2 s ahead
-            return self._json(429, TOO_MANY_REQUESTS, _rate_headers(limit, 0, reset))
+            return self._json(429, TOO_MANY_REQUESTS, rate_headers(limit, 0, reset))
         allowed, limit, remaining, reset = self.rate_limiter.take(endpoint)
-        rate_headers = _rate_headers(limit, remaining, reset)
+        headers = rate_headers(limit, remaining, reset)
         if not allowed:
-            return self._json(429, TOO_MANY_REQUESTS, rate_headers)
+            return self._json(429, TOO_MANY_REQUESTS, headers)
         if fault == "500":
             body = problem(500, "Internal Server Error", "Internal error, please try again")
-            return self._json(500, body, rate_headers)
+            return self._json(500, body, headers)
         if fault == "503":
             body = problem(503, "Service Unavailable", "Service Unavailable, over capacity")
-            return self._json(503, body, rate_headers)
+            return self._json(503, body, headers)
         query = parse_qs(query_string, keep_blank_values=True)
         answer = self.api.answer(route, query, partial=fault == "partial" and endpoint == USERS_BY)
-        reply = self._json(answer.status, answer.body, rate_headers)
+        reply = self._json(answer.status, answer.body, headers)
         if fault == "truncated":
             reply.body = reply.body[: max(1, len(reply.body) // 2)]
         if fault == "slow":
@@ -429,7 +288,7 @@ class SandboxServer:
         query = parse_qs(query_string, keep_blank_values=True)
         token = (query.pop("access_token", None) or [None])[-1]
         if token is None:
-            token = _header_token(headers)
+            token = header_token(headers)
         if not token:
             body = graph_error(104, "An access token is required to request this resource.", trace)
             return self._json(400, body, usage)
@@ -488,7 +347,7 @@ class SandboxServer:
                 self._graph_faults += 1
         status, message, subcode = GRAPH_RATE_LIMITS[code]
         minutes = self.faults.config.graph_regain_minutes
-        headers = _usage_headers(route, 100, minutes)
+        headers = usage_headers(route, 100, minutes)
         body = graph_error(code, message, trace, subcode=subcode, is_transient=True)
         return self._json(status, body, headers)
 
@@ -497,9 +356,9 @@ class SandboxServer:
         account (#80001, #80002, with the minutes to regain access in the usage header),
         an insights edge refused (#10, #100/2108006) or the node not found (#100/33)."""
         status, code, subcode, message = GRAPH_REFUSALS[fault]
-        headers = _usage_headers(route, 0, 0)
+        headers = usage_headers(route, 0, 0)
         if code in (80001, 80002):
-            headers = _usage_headers(route, 100, self.faults.config.graph_regain_minutes)
+            headers = usage_headers(route, 100, self.faults.config.graph_regain_minutes)
         body = graph_error(code, message, trace, subcode=subcode)
         return self._json(status, body, headers)
 
@@ -508,7 +367,7 @@ class SandboxServer:
     ) -> dict[str, str]:
         percent = round(100 * (limit - remaining) / max(1, limit))
         minutes = max(1, round((reset - time.time()) / 60)) if remaining == 0 else 0
-        return _usage_headers(route, percent, minutes)
+        return usage_headers(route, percent, minutes)
 
     def _trace(self) -> str:
         with self._count_lock:
@@ -524,117 +383,8 @@ class SandboxServer:
         return hmac.compare_digest(credentials.strip().encode(), self.token.encode())
 
     def _peek(self, endpoint: str) -> dict[str, str]:
-        return _rate_headers(*self.rate_limiter.peek(endpoint))
+        return rate_headers(*self.rate_limiter.peek(endpoint))
 
     @staticmethod
     def _json(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Reply:
-        return Reply(status=status, body=_json_bytes(body), headers=dict(headers or {}))
-
-
-def _header_token(headers: Mapping[str, str]) -> str | None:
-    value = headers.get("Authorization") or headers.get("authorization") or ""
-    scheme, _, credentials = value.partition(" ")
-    if scheme.lower() not in ("bearer", "oauth"):
-        return None
-    return credentials.strip() or None
-
-
-def _usage_headers(route: GraphRoute, percent: int, minutes: int) -> dict[str, str]:
-    """Graph's usage headers: percentages of the limits, and the minutes until access."""
-    app = {"call_count": percent, "total_cputime": percent // 4, "total_time": percent // 3}
-    headers = {"X-App-Usage": json.dumps(app, separators=(",", ":"))}
-    if route.account is not None:
-        kind = "pages" if route.account.platform == "facebook" else "instagram"
-        usage = {
-            route.node_id: [
-                {
-                    "type": kind,
-                    "call_count": percent,
-                    "total_cputime": percent // 4,
-                    "total_time": percent // 3,
-                    "estimated_time_to_regain_access": minutes,
-                }
-            ]
-        }
-        headers["X-Business-Use-Case-Usage"] = json.dumps(usage, separators=(",", ":"))
-    return headers
-
-
-def _rate_headers(limit: int, remaining: int, reset: int) -> dict[str, str]:
-    return {
-        "x-rate-limit-limit": str(limit),
-        "x-rate-limit-remaining": str(remaining),
-        "x-rate-limit-reset": str(reset),
-    }
-
-
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
-
-    def __init__(self, address: tuple[str, int], handler: type, sandbox: SandboxServer) -> None:
-        self.sandbox = sandbox
-        super().__init__(address, handler)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that gave up (timeout on a slow answer) is normal here, not an error.
-        if self.sandbox.verbose:
-            super().handle_error(request, client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "socialmetrics-sandbox/0.1"
-    timeout = 120  # idle keep-alive connections do not hold a thread for ever
-    # Headers and body go out in two writes; with Nagle's algorithm on, the body waits for
-    # the client's delayed ACK (~40 ms per answer).
-    disable_nagle_algorithm = True
-    server: _HTTPServer
-
-    def version_string(self) -> str:
-        return self.server_version
-
-    def date_time_string(self, timestamp: float | None = None) -> str:
-        # The Date header is the sandbox world's clock, which is what answers are as of.
-        return format_datetime(self.server.sandbox.clock.now(), usegmt=True)
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_HEAD(self) -> None:
-        self._serve("HEAD")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def do_PUT(self) -> None:
-        self._serve("PUT")
-
-    def do_DELETE(self) -> None:
-        self._serve("DELETE")
-
-    def _serve(self, method: str) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
-        reply = self.server.sandbox.handle(method, self.path, self.headers)
-        if reply.delay:
-            time.sleep(reply.delay)
-        try:
-            self.send_response(reply.status)
-            self.send_header("Content-Type", JSON_TYPE)
-            self.send_header("Content-Length", str(len(reply.body)))
-            self.send_header("Cache-Control", "no-cache, no-store, max-age=0")
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            if method != "HEAD":
-                self.wfile.write(reply.body)
-            self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
-
-    def log_message(self, format: str, *args: Any) -> None:
-        if self.server.sandbox.verbose:
-            sys.stderr.write(f"sandbox {self.address_string()} - {format % args}\n")
+        return Reply(status=status, body=json_bytes(body), headers=dict(headers or {}))

@@ -12,11 +12,11 @@ import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from socialmetrics.bench import Result, result
+from bench import Result, result
+from sandbox.scenario import national_scenario
 from socialmetrics.extract.plan import plan_batches
 from socialmetrics.paths import PROJECT_DIR
 from socialmetrics.registry import load_registry
-from socialmetrics.sandbox.scenario import national_scenario
 from socialmetrics.settings import Settings
 from socialmetrics.warehouse.engine import warehouse_engine
 from socialmetrics.warehouse.migrations import apply_migrations

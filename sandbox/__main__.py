@@ -1,9 +1,9 @@
 """Command line of the platform sandbox.
 
-``python -m socialmetrics.sandbox serve [--port 8765] [--seed 42] ...`` serves X API v2 and
+``python -m sandbox serve [--port 8765] [--seed 42] ...`` serves X API v2 and
 the Meta Graph API (under ``/v24.0``) until SIGTERM or Ctrl-C;
-``python -m socialmetrics.sandbox write-registry DIR`` writes the scenario's registry CSVs;
-``python -m socialmetrics.sandbox describe`` lists its accounts.
+``python -m sandbox write-registry DIR`` writes the scenario's registry CSVs;
+``python -m sandbox describe`` lists its accounts.
 The bearer token (also the Graph access token) is ``--token``, else the environment variable
 ``SANDBOX_TOKEN``, else ``sandbox-token``.
 """
@@ -18,10 +18,10 @@ import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from socialmetrics.sandbox.clock import SandboxClock
-from socialmetrics.sandbox.faults import ALL_KINDS, DEFAULT_KINDS, FaultConfig, is_fault_kind
-from socialmetrics.sandbox.scenario import Scenario, default_scenario, national_scenario
-from socialmetrics.sandbox.server import SandboxServer
+from sandbox.clock import SandboxClock
+from sandbox.faults import ALL_KINDS, DEFAULT_KINDS, FaultConfig, is_fault_kind
+from sandbox.scenario import Scenario, default_scenario, national_scenario
+from sandbox.server import SandboxServer
 
 DEFAULT_TOKEN = "sandbox-token"
 
@@ -80,7 +80,7 @@ def build_scenario(args: argparse.Namespace) -> Scenario:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m socialmetrics.sandbox",
+        prog="python -m sandbox",
         description="Local X API v2 and Meta Graph API sandbox serving a deterministic "
         "scenario (SPEC §5.4).",
     )

@@ -38,8 +38,8 @@ import random
 import threading
 from dataclasses import dataclass
 
-from socialmetrics.sandbox.graph_api import GRAPH_ENDPOINTS
-from socialmetrics.sandbox.x_api import USERS_BY
+from sandbox.graph_schema import GRAPH_ENDPOINTS
+from sandbox.x_schema import USERS_BY
 
 __all__ = [
     "ALL_KINDS",

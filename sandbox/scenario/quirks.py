@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from socialmetrics.sandbox.scenario import ScenarioAccount, ScenarioOrganisation, user_id_of
+from sandbox.scenario.accounts import ScenarioAccount, ScenarioOrganisation
+from sandbox.scenario.generator import user_id_of
 
 QUIRKS_ORGANISATION = "Waveney Vale District Council"
 QUIRKS_AREA = "Waveney Vale"

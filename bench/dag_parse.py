@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from socialmetrics.bench import Result, result
+from bench import Result, result
 from socialmetrics.paths import PROJECT_DIR
 
 _PROBE = """

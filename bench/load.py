@@ -40,11 +40,11 @@ import pyarrow.csv as pacsv
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from socialmetrics.bench import Result, result
-from socialmetrics.bench.postgres import scratch_database, server_settings
+from bench import Result, result
+from bench.postgres import scratch_database, server_settings
+from sandbox.scenario import national_scenario
 from socialmetrics.load import CORE_TARGETS, load_run
 from socialmetrics.registry import load_registry
-from socialmetrics.sandbox.scenario import national_scenario
 from socialmetrics.settings import Settings
 from socialmetrics.staging.frames import SNAPSHOT_COLUMNS
 from socialmetrics.validation.validate import REJECTED_COLUMNS

@@ -15,12 +15,12 @@ import sys
 import time
 from pathlib import Path
 
-from socialmetrics.dag_runner import PipelineEnvironment, run_dag_test
+from harness.dag_runner import PipelineEnvironment, run_dag_test
+from sandbox.scenario import default_scenario
+from sandbox.server import SandboxServer
 from socialmetrics.paths import DEMO_REGISTRY_DIR, PROJECT_DIR
 from socialmetrics.report import write_report
 from socialmetrics.review import read_findings, read_review
-from socialmetrics.sandbox.scenario import default_scenario
-from socialmetrics.sandbox.server import SandboxServer
 from socialmetrics.warehouse.engine import url_from_connection, warehouse_engine
 
 DEMO_DIR = PROJECT_DIR / "var" / "demo"

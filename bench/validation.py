@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from socialmetrics.bench import Result, result
+from bench import Result, result
 from socialmetrics.staging.x import parse_x_landing
 from socialmetrics.validation.suites import suite_for
 from socialmetrics.validation.validate import REJECTED_COLUMNS, Validated, validate_frame

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 
-from socialmetrics.warehouse.local_postgres import (
+from harness.local_postgres import (
     PostgresUnavailable,
     scratch_database,
     throwaway_cluster,

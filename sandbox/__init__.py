@@ -1,13 +1,13 @@
 """The platform sandbox (SPEC §5.4): a local X API v2 and Meta Graph API server over a
 deterministic scenario.
 
-``python -m socialmetrics.sandbox serve`` runs it; tests and the demo use
+``python -m sandbox serve`` runs it; tests and the demo use
 :class:`SandboxServer` directly. Scenarios come from :func:`default_scenario` (the SPEC §1
 Norfolk case) and :func:`national_scenario` (benchmark scale).
 """
 
-from socialmetrics.sandbox.faults import ALL_KINDS, DEFAULT_KINDS, FaultConfig
-from socialmetrics.sandbox.scenario import (
+from sandbox.faults import ALL_KINDS, DEFAULT_KINDS, FaultConfig
+from sandbox.scenario import (
     CityBreakdown,
     Scenario,
     ScenarioAccount,
@@ -17,7 +17,7 @@ from socialmetrics.sandbox.scenario import (
     default_scenario,
     national_scenario,
 )
-from socialmetrics.sandbox.server import SandboxServer
+from sandbox.server import SandboxServer
 
 __all__ = [
     "ALL_KINDS",

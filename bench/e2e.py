@@ -32,10 +32,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from bench import Result, result
+from harness.local_run import run_window
+from sandbox.scenario import national_scenario
 from socialmetrics import pipeline
-from socialmetrics.bench import Result, result
-from socialmetrics.local_run import run_window
-from socialmetrics.sandbox.scenario import national_scenario
 from socialmetrics.warehouse.engine import warehouse_engine
 from socialmetrics.window import RunWindow
 
@@ -56,7 +56,7 @@ SANDBOX_START_TIMEOUT = 300
 
 
 def _serve(accounts: int, days: int, posts_per_day: float, seed: int, conn) -> None:
-    from socialmetrics.sandbox.server import SandboxServer
+    from sandbox.server import SandboxServer
 
     scenario = national_scenario(accounts, days, posts_per_day, seed)
     with SandboxServer(scenario, token=TOKEN, rate_limit=10**9) as server:

@@ -1,7 +1,7 @@
 """X API v2 request handling of the sandbox: routes, parameters, answer bodies (SPEC §5.2).
 
-Pure functions of a :class:`~socialmetrics.sandbox.scenario.Scenario` and the request: no
-sockets, no clock. The HTTP layer (:mod:`socialmetrics.sandbox.server`) adds auth, rate
+Pure functions of a :class:`~sandbox.scenario.Scenario` and the request: no
+sockets, no clock. The HTTP layer (:mod:`sandbox.server`) adds auth, rate
 limits and faults around :meth:`XApiV2.answer`.
 
 Answer shapes follow X API v2: ``data`` / ``errors`` / ``meta``; an empty page is
@@ -15,230 +15,37 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from socialmetrics.sandbox.scenario import Scenario, ScenarioAccount, ScenarioFollower, ScenarioPost
-
-__all__ = [
-    "ENDPOINTS",
-    "FOLLOWERS",
-    "USERS",
-    "USERS_BY",
-    "USER_TWEETS",
-    "ApiAnswer",
-    "Route",
-    "XApiV2",
-    "match_route",
-    "problem",
-]
-
-USERS = "/2/users"
-USERS_BY = "/2/users/by"
-USER_TWEETS = "/2/users/:id/tweets"
-FOLLOWERS = "/2/users/:id/followers"
-ENDPOINTS = (USERS, USERS_BY, USER_TWEETS, FOLLOWERS)
-
-INVALID_REQUEST = "https://api.twitter.com/2/problems/invalid-request"
-NOT_FOUND = "https://api.twitter.com/2/problems/resource-not-found"
-NOT_AUTHORIZED = "https://api.twitter.com/2/problems/not-authorized-for-resource"
-
-_USERNAME = re.compile(r"^[A-Za-z0-9_]{1,15}$")
-_USER_ID = re.compile(r"^[0-9]{1,19}$")
-_TIMELINE = re.compile(r"^/2/users/([^/]+)/tweets$")
-_FOLLOWERS = re.compile(r"^/2/users/([^/]+)/followers$")
-
-USER_FIELDS = (
-    "affiliation",
-    "connection_status",
-    "created_at",
-    "description",
-    "entities",
-    "id",
-    "is_identity_verified",
-    "location",
-    "most_recent_tweet_id",
-    "name",
-    "parody",
-    "pinned_tweet_id",
-    "profile_banner_url",
-    "profile_image_url",
-    "protected",
-    "public_metrics",
-    "receives_your_dm",
-    "subscription",
-    "subscription_type",
-    "url",
-    "username",
-    "verified",
-    "verified_followers_count",
-    "verified_type",
-    "withheld",
+from sandbox.scenario import Scenario, ScenarioAccount, ScenarioFollower, ScenarioPost
+from sandbox.x_schema import (
+    EXCLUDE_NAMES,
+    FOLLOWERS_PARAMS,
+    TIMELINE_PARAMS,
+    TWEET_FIELDS,
+    USER_FIELDS,
+    USER_ID,
+    USER_TWEETS,
+    USERNAME,
+    USERS,
+    USERS_BY,
+    USERS_BY_PARAMS,
+    USERS_PARAMS,
+    ApiAnswer,
+    InvalidParameter,
+    Route,
+    data_and_errors,
+    invalid_request,
+    last_day,
+    not_authorized,
+    not_found,
+    suspended,
+    x_timestamp,
 )
-TWEET_FIELDS = (
-    "article",
-    "attachments",
-    "author_id",
-    "card_uri",
-    "community_id",
-    "context_annotations",
-    "conversation_id",
-    "created_at",
-    "display_text_range",
-    "edit_controls",
-    "edit_history_tweet_ids",
-    "entities",
-    "geo",
-    "id",
-    "in_reply_to_user_id",
-    "lang",
-    "media_metadata",
-    "non_public_metrics",
-    "note_tweet",
-    "organic_metrics",
-    "possibly_sensitive",
-    "promoted_metrics",
-    "public_metrics",
-    "referenced_tweets",
-    "reply_settings",
-    "scopes",
-    "source",
-    "text",
-    "withheld",
-)
-USER_EXPANSIONS = ("affiliation.user_id", "most_recent_tweet_id", "pinned_tweet_id")
-_USERS_BY_PARAMS = ("usernames", "expansions", "tweet.fields", "user.fields")
-_EXCLUDE_NAMES = {"reply": "replies", "repost": "retweets"}  # post kind -> `exclude` value
-_USERS_PARAMS = ("ids", "expansions", "tweet.fields", "user.fields")
-_TIMELINE_PARAMS = (
-    "since_id",
-    "until_id",
-    "max_results",
-    "pagination_token",
-    "exclude",
-    "start_time",
-    "end_time",
-    "expansions",
-    "tweet.fields",
-    "media.fields",
-    "poll.fields",
-    "user.fields",
-    "place.fields",
-)
-_FOLLOWERS_PARAMS = ("max_results", "pagination_token", "expansions", "tweet.fields", "user.fields")
 
-
-@dataclass(frozen=True)
-class Route:
-    """A matched request path: the endpoint template and the user id in the path, if any."""
-
-    endpoint: str
-    user_id: str | None = None
-
-
-@dataclass(frozen=True)
-class ApiAnswer:
-    """HTTP status and JSON body of one answer."""
-
-    status: int
-    body: dict[str, Any]
-
-
-class _Invalid(Exception):
-    def __init__(self, parameter: str, values: Sequence[str], message: str) -> None:
-        super().__init__(message)
-        self.parameter = parameter
-        self.values = list(values)
-        self.message = message
-
-
-def match_route(path: str) -> Route | None:
-    """The endpoint a request path belongs to, or ``None`` for a path X does not have."""
-    if path == USERS_BY:
-        return Route(USERS_BY)
-    if path == USERS:
-        return Route(USERS)
-    for pattern, endpoint in ((_TIMELINE, USER_TWEETS), (_FOLLOWERS, FOLLOWERS)):
-        found = pattern.match(path)
-        if found:
-            return Route(endpoint, found.group(1))
-    return None
-
-
-def problem(status: int, title: str, detail: str | None = None, **extra: Any) -> dict[str, Any]:
-    """An RFC 7807 problem body as X sends for 401/429/5xx (``type`` ``about:blank``)."""
-    body: dict[str, Any] = {"title": title, "detail": detail or title, "type": "about:blank"}
-    body["status"] = status
-    body.update(extra)
-    return body
-
-
-def _invalid_request(errors: list[_Invalid]) -> dict[str, Any]:
-    return {
-        "errors": [{"parameters": {e.parameter: e.values}, "message": e.message} for e in errors],
-        "title": "Invalid Request",
-        "detail": "One or more parameters to your request was invalid.",
-        "type": INVALID_REQUEST,
-    }
-
-
-def _not_found(value: str, parameter: str, label: str) -> dict[str, Any]:
-    return {
-        "value": value,
-        "detail": f"Could not find user with {label}: [{value}].",
-        "title": "Not Found Error",
-        "resource_type": "user",
-        "parameter": parameter,
-        "resource_id": value,
-        "type": NOT_FOUND,
-    }
-
-
-def _suspended(value: str, parameter: str) -> dict[str, Any]:
-    return {
-        "value": value,
-        "detail": f"User has been suspended: [{value}].",
-        "title": "Forbidden",
-        "resource_type": "user",
-        "parameter": parameter,
-        "resource_id": value,
-        "type": NOT_FOUND,
-    }
-
-
-def _not_authorized(user_id: str) -> dict[str, Any]:
-    """What X answers (HTTP 200) about a protected account's timeline or followers."""
-    return {
-        "detail": f"Sorry, you are not authorized to see the user with id: [{user_id}].",
-        "parameter": "id",
-        "resource_id": user_id,
-        "resource_type": "user",
-        "section": "data",
-        "title": "Authorization Error",
-        "type": NOT_AUTHORIZED,
-        "value": user_id,
-    }
-
-
-def _last_day(moment: datetime):
-    """The last day with posts at ``moment`` (a moment at midnight ends the day before)."""
-    return (moment - timedelta(microseconds=1)).astimezone(UTC).date()
-
-
-def _data_and_errors(data: list, errors: list) -> dict[str, Any]:
-    body: dict[str, Any] = {}
-    if data:
-        body["data"] = data
-    if errors:
-        body["errors"] = errors
-    return body
-
-
-def _timestamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+__all__ = ["XApiV2"]
 
 
 class XApiV2:
@@ -268,32 +75,32 @@ class XApiV2:
         ``errors`` as if it did not exist: the sandbox's transient partial-answer fault."""
         try:
             if route.endpoint == USERS_BY:
-                return self._users_by(self._params(query, _USERS_BY_PARAMS), partial)
+                return self._users_by(self._params(query, USERS_BY_PARAMS), partial)
             if route.endpoint == USERS:
-                return self._users(self._params(query, _USERS_PARAMS))
+                return self._users(self._params(query, USERS_PARAMS))
             user_id = route.user_id or ""
-            if not _USER_ID.match(user_id):
-                raise _Invalid(
+            if not USER_ID.match(user_id):
+                raise InvalidParameter(
                     "id", [user_id], f"The `id` query parameter value [{user_id}] is not valid"
                 )
             if route.endpoint == USER_TWEETS:
-                return self._timeline(user_id, self._params(query, _TIMELINE_PARAMS))
-            return self._followers(user_id, self._params(query, _FOLLOWERS_PARAMS))
-        except _Invalid as invalid:
-            return ApiAnswer(400, _invalid_request([invalid]))
+                return self._timeline(user_id, self._params(query, TIMELINE_PARAMS))
+            return self._followers(user_id, self._params(query, FOLLOWERS_PARAMS))
+        except InvalidParameter as invalid:
+            return ApiAnswer(400, invalid_request([invalid]))
 
     @staticmethod
     def _params(query: Mapping[str, Sequence[str]], allowed: Sequence[str]) -> dict[str, str]:
         params: dict[str, str] = {}
         for name, values in query.items():
             if name not in allowed:
-                raise _Invalid(
+                raise InvalidParameter(
                     name,
                     list(values),
                     f"The query parameter [{name}] is not one of [{','.join(allowed)}]",
                 )
             if len(values) != 1:
-                raise _Invalid(
+                raise InvalidParameter(
                     name, list(values), f"The query parameter [{name}] was given more than once"
                 )
             params[name] = values[0]
@@ -309,7 +116,7 @@ class XApiV2:
         fields = raw.split(",")
         for value in fields:
             if value not in allowed:
-                raise _Invalid(
+                raise InvalidParameter(
                     name,
                     [value],
                     f"The `{name}` query parameter value [{value}] is not one of "
@@ -327,7 +134,7 @@ class XApiV2:
         except ValueError:
             value = None
         if value is None or not low <= value <= high or not raw.strip().isdigit():
-            raise _Invalid(
+            raise InvalidParameter(
                 "max_results",
                 [raw],
                 f"The `max_results` query parameter value [{raw}] is not between {low} and {high}",
@@ -346,7 +153,7 @@ class XApiV2:
             if moment.tzinfo is None:
                 raise ValueError(raw)
         except ValueError:
-            raise _Invalid(
+            raise InvalidParameter(
                 name,
                 [raw],
                 f"Invalid '{name}':'{raw}'. '{name}' must be a valid RFC 3339 date-time",
@@ -358,8 +165,10 @@ class XApiV2:
         raw = params.get(name)
         if raw is None:
             return None
-        if not _USER_ID.match(raw):
-            raise _Invalid(name, [raw], f"The `{name}` query parameter value [{raw}] is not valid")
+        if not USER_ID.match(raw):
+            raise InvalidParameter(
+                name, [raw], f"The `{name}` query parameter value [{raw}] is not valid"
+            )
         return int(raw)
 
     def _token(self, kind: str, user_id: str, position: int) -> str:
@@ -385,7 +194,7 @@ class XApiV2:
                 raise ValueError(token)
             return int(position)
         except (ValueError, UnicodeDecodeError):
-            raise _Invalid(
+            raise InvalidParameter(
                 "pagination_token",
                 [token],
                 f"The `pagination_token` query parameter value [{token}] is not valid",
@@ -397,17 +206,19 @@ class XApiV2:
         raw = params.get("usernames", "")
         names = raw.split(",") if raw else []
         if not names:
-            raise _Invalid("usernames", [], "The `usernames` query parameter can not be empty")
+            raise InvalidParameter(
+                "usernames", [], "The `usernames` query parameter can not be empty"
+            )
         if len(names) > 100:
-            raise _Invalid(
+            raise InvalidParameter(
                 "usernames",
                 [raw],
                 f"The number of values in the `usernames` query parameter list [{len(names)}] "
                 "is not between 1 and 100",
             )
         for name in names:
-            if not _USERNAME.match(name):
-                raise _Invalid(
+            if not USERNAME.match(name):
+                raise InvalidParameter(
                     "usernames",
                     [name],
                     f"The `usernames` query parameter value [{name}] does not match "
@@ -429,13 +240,13 @@ class XApiV2:
             account = self.scenario.find_account(name, now)
             if account is None or (partial and not dropped):
                 dropped = dropped or account is not None
-                errors.append(_not_found(name, "usernames", "usernames"))
+                errors.append(not_found(name, "usernames", "usernames"))
                 continue
             if account.status == "suspended":
-                errors.append(_suspended(name, "usernames"))
+                errors.append(suspended(name, "usernames"))
                 continue
             data.append(self._account_object(account, fields))
-        return ApiAnswer(200, _data_and_errors(data, errors))
+        return ApiAnswer(200, data_and_errors(data, errors))
 
     # -- GET /2/users ------------------------------------------------------------------
 
@@ -443,17 +254,17 @@ class XApiV2:
         raw = params.get("ids", "")
         ids = raw.split(",") if raw else []
         if not ids:
-            raise _Invalid("ids", [], "The `ids` query parameter can not be empty")
+            raise InvalidParameter("ids", [], "The `ids` query parameter can not be empty")
         if len(ids) > 100:
-            raise _Invalid(
+            raise InvalidParameter(
                 "ids",
                 [raw],
                 f"The number of values in the `ids` query parameter list [{len(ids)}] is not "
                 "between 1 and 100",
             )
         for value in ids:
-            if not _USER_ID.match(value):
-                raise _Invalid(
+            if not USER_ID.match(value):
+                raise InvalidParameter(
                     "ids", [value], f"The `ids` query parameter value [{value}] is not valid"
                 )
         fields = self._fields(params, "user.fields", USER_FIELDS)
@@ -462,12 +273,12 @@ class XApiV2:
         for user_id in dict.fromkeys(ids):
             account = self.scenario.account_by_id(user_id)
             if account is None:
-                errors.append(_not_found(user_id, "ids", "ids"))
+                errors.append(not_found(user_id, "ids", "ids"))
             elif account.status == "suspended":
-                errors.append(_suspended(user_id, "ids"))
+                errors.append(suspended(user_id, "ids"))
             else:
                 data.append(self._account_object(account, fields))
-        return ApiAnswer(200, _data_and_errors(data, errors))
+        return ApiAnswer(200, data_and_errors(data, errors))
 
     def _account_object(self, account: ScenarioAccount, fields: set[str]) -> dict[str, Any]:
         now = self.clock()
@@ -481,7 +292,7 @@ class XApiV2:
             opened = datetime(
                 account.opened_on.year, account.opened_on.month, account.opened_on.day, tzinfo=UTC
             )
-            user["created_at"] = _timestamp(opened.replace(hour=9, minute=account.index % 60))
+            user["created_at"] = x_timestamp(opened.replace(hour=9, minute=account.index % 60))
         if "description" in fields:
             user["description"] = account.description
         if "location" in fields and account.location:
@@ -492,7 +303,7 @@ class XApiV2:
             user["public_metrics"] = {
                 "followers_count": scenario.followers_at(account, now),
                 "following_count": account.following_count,
-                "tweet_count": scenario.post_count(account, _last_day(now)),
+                "tweet_count": scenario.post_count(account, last_day(now)),
                 "listed_count": account.listed_count,
                 "like_count": account.like_count,
             }
@@ -521,7 +332,7 @@ class XApiV2:
         start = self._time(params, "start_time")
         end = self._time(params, "end_time")
         if start is not None and end is not None and start >= end:
-            raise _Invalid(
+            raise InvalidParameter(
                 "start_time",
                 [params["start_time"]],
                 f"Invalid 'start_time':'{params['start_time']}'. 'start_time' must be before "
@@ -537,7 +348,7 @@ class XApiV2:
             return refused
         now = self.clock()
         end = now if end is None else min(end, now)
-        skipped = {kind for kind, name in _EXCLUDE_NAMES.items() if name in excluded}
+        skipped = {kind for kind, name in EXCLUDE_NAMES.items() if name in excluded}
 
         low = self.scenario.reachable_floor_id(account)
         if since_id is not None:
@@ -572,11 +383,11 @@ class XApiV2:
         """X's HTTP 200 with errors only, for an account whose timeline or followers cannot
         be read (unknown, suspended or protected), else None."""
         if account is None:
-            return ApiAnswer(200, {"errors": [_not_found(user_id, "id", "id")]})
+            return ApiAnswer(200, {"errors": [not_found(user_id, "id", "id")]})
         if account.status == "suspended":
-            return ApiAnswer(200, {"errors": [_suspended(user_id, "id")]})
+            return ApiAnswer(200, {"errors": [suspended(user_id, "id")]})
         if account.status == "protected":
-            return ApiAnswer(200, {"errors": [_not_authorized(user_id)]})
+            return ApiAnswer(200, {"errors": [not_authorized(user_id)]})
         return None
 
     @staticmethod
@@ -587,7 +398,7 @@ class XApiV2:
             "edit_history_tweet_ids": [str(post.id)],
         }
         if "created_at" in fields:
-            tweet["created_at"] = _timestamp(post.created_at)
+            tweet["created_at"] = x_timestamp(post.created_at)
         if "public_metrics" in fields:
             tweet["public_metrics"] = post.public_metrics(now)
         if "referenced_tweets" in fields and post.referenced_tweets():
@@ -635,7 +446,7 @@ class XApiV2:
         if "location" in fields and follower.location is not None:
             user["location"] = follower.location
         if "created_at" in fields:
-            user["created_at"] = _timestamp(follower.created_at)
+            user["created_at"] = x_timestamp(follower.created_at)
         if "protected" in fields:
             user["protected"] = False
         if "verified" in fields:
