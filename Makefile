@@ -32,12 +32,18 @@ $(AIRFLOW_HOME)/.migrated: $(VENV)/.installed
 demo: $(AIRFLOW_HOME)/.migrated
 	$(BIN)/python -m harness.demo
 
+# One pytest worker per core (pytest-xdist); each worker has its own copy of the Airflow
+# metadata database (harness/pytest_worker_home.py); tests marked xdist_group share one
+# worker. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= auto
+
 test: $(AIRFLOW_HOME)/.migrated lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --numprocesses $(TEST_WORKERS) --dist loadgroup
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint sql/models
 
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .

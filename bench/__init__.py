@@ -1,4 +1,4 @@
-"""The benchmark of SPEC §10: ``python -m bench [--scale small|national]``.
+"""The benchmark (README "Benchmark"): ``python -m bench [--scale small|national]``.
 
 Each measurement lives in its own module and returns ``{key: Result}``; ``run`` gathers them
 into ``bench.json``::

@@ -1,6 +1,6 @@
 """``python -m bench [--scale small|national] [--output bench.json]``
 
-Runs every measurement of SPEC §10 at the chosen scale, writes ``bench.json`` (rewritten
+Runs every measurement of the benchmark at the chosen scale, writes ``bench.json`` (rewritten
 after each measurement, so a long run keeps what it measured) and prints the table of
 targets. Exit status 0 when every measurement ran, whether or not its target was met; 1
 when one could not run (its entry then carries the error).

@@ -2,16 +2,16 @@
 
 The sandbox serves ``national_scenario(accounts, days, posts_per_day)`` from a
 ``SandboxServer`` in a child process (as a remote API would be: its CPU is not the
-pipeline's, but it shares the machine's cores), with its rate limit out of reach. The
-pipeline runs every step of ``social_metrics_daily`` in this process with
-``local_run.run_window`` for one manual run over the scenario's whole history (the DAG's
-``interval_start``/``interval_end`` params): every account is new, so each gets its whole
-reachable history, a snapshot and a follower sample, into a fresh DuckDB warehouse.
+pipeline's, but it shares the machine's cores), with its rate limit out of reach. The DAG
+``social_metrics_daily`` itself runs in this process (``harness.dag_run``, ``dag.test``)
+for one manual run over the scenario's whole history (its ``interval_start``/
+``interval_end`` params): every account is new, so each gets its whole reachable history,
+a snapshot and a follower sample, into a fresh DuckDB warehouse.
 
 The value is the wall time from the start of the run to the end of ``build_marts``;
 ``send_alerts``, which runs after the marts, is reported beside it. The libraries the steps
 import on first use are imported before (reported, not counted). Each step is timed by
-wrapping the ``socialmetrics.pipeline`` functions ``run_window`` calls, and rows per second
+wrapping the ``socialmetrics.pipeline`` functions the DAG's tasks call, and rows per second
 per stage come from the run's ``ops.stage_count``.
 """
 
@@ -33,7 +33,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench import Result, result
-from harness.local_run import run_window
+from harness.dag_run import run_window
 from sandbox.scenario import national_scenario
 from socialmetrics import pipeline
 from socialmetrics.warehouse.engine import warehouse_engine
@@ -43,7 +43,7 @@ STEPS = (
     "prepare_warehouse",
     "plan",
     "extract",
-    "validate",
+    "parse_and_validate",
     "load",
     "build_marts",
     "send_alerts",
@@ -122,12 +122,13 @@ def _peak_rss_gib() -> float:
 
 
 @contextmanager
-def timed_steps() -> Iterator[tuple[dict[str, list[tuple[float, float]]], dict[str, float]]]:
-    """Record (start, end) of every call of the pipeline steps run_window makes, and the
+def timed_steps() -> Iterator[tuple[dict[str, list[tuple[float, float]]], dict[str, float], dict]]:
+    """Record (start, end) of every call of the pipeline steps the DAG's tasks make, the
     process's peak RSS after each step's last call (the step that raised the peak is the
-    first whose figure is the final one)."""
+    first whose figure is the final one) and each step's last return value."""
     spans: dict[str, list[tuple[float, float]]] = {step: [] for step in STEPS}
     peaks: dict[str, float] = {}
+    returned: dict[str, object] = {}
     originals = {step: getattr(pipeline, step) for step in STEPS}
 
     def timed(step, function):
@@ -135,7 +136,8 @@ def timed_steps() -> Iterator[tuple[dict[str, list[tuple[float, float]]], dict[s
         def run(*args, **kwargs):
             started = time.perf_counter()
             try:
-                return function(*args, **kwargs)
+                returned[step] = function(*args, **kwargs)
+                return returned[step]
             finally:
                 spans[step].append((started, time.perf_counter()))
                 peaks[step] = _peak_rss_gib()
@@ -145,7 +147,7 @@ def timed_steps() -> Iterator[tuple[dict[str, list[tuple[float, float]]], dict[s
     for step, function in originals.items():
         setattr(pipeline, step, timed(step, function))
     try:
-        yield spans, peaks
+        yield spans, peaks, returned
     finally:
         for step, function in originals.items():
             setattr(pipeline, step, function)
@@ -160,8 +162,8 @@ def warm_imports() -> float:
     from airflow.sdk import BaseHook, Variable  # noqa: F401
 
     import socialmetrics.alerts  # noqa: F401
-    import socialmetrics.extract.x  # noqa: F401
     import socialmetrics.load  # noqa: F401
+    import socialmetrics.platforms.x.extract  # noqa: F401
     import socialmetrics.validation.batch  # noqa: F401
     import socialmetrics.warehouse.models  # noqa: F401
     from socialmetrics.validation.validate import _context
@@ -232,11 +234,12 @@ def measure_e2e(
                 "AIRFLOW_VAR_SOCIALMETRICS_LANDING_DIR": str(folder / "landing"),
                 "AIRFLOW_VAR_SOCIALMETRICS_OUTBOX_DIR": str(folder / "outbox"),
             }
-            with _environment(env), timed_steps() as (spans, peaks):
+            with _environment(env), timed_steps() as (spans, peaks, returned):
                 started = time.perf_counter()
-                marts = run_window(window)
+                run_id = run_window(window).run_id
                 finished = time.perf_counter()
-        counts = _stage_counts(url, window.run_id)
+        marts = returned["build_marts"]
+        counts = _stage_counts(url, run_id)
         landing_bytes = sum(p.stat().st_size for p in (folder / "landing").rglob("*.jsonl"))
         warehouse_bytes = (folder / "warehouse.duckdb").stat().st_size
     finally:
@@ -257,7 +260,7 @@ def measure_e2e(
     rows_per_second = {
         "extract": _per_second(extracted, step_seconds["extract"]),
         "extract_answers": _per_second(answers, step_seconds["extract"]),
-        "validate": _per_second(extracted, step_seconds["validate"]),
+        "parse_and_validate": _per_second(extracted, step_seconds["parse_and_validate"]),
         "load": _per_second(written + answers, step_seconds["load"]),
         "build_marts": _per_second(mart_rows, step_seconds["build_marts"]),
         "end_to_end": _per_second(extracted, to_marts),
@@ -280,10 +283,10 @@ def measure_e2e(
                 "warmup_excluded": True,
                 "step_seconds": step_seconds,
                 "extract_batch_seconds": [round(e - s, 3) for s, e in spans["extract"]],
-                "validate_batch_seconds": [round(e - s, 3) for s, e in spans["validate"]],
+                "validate_batch_seconds": [round(e - s, 3) for s, e in spans["parse_and_validate"]],
                 "rows_per_second": rows_per_second,
                 "rows_per_second_means": {
-                    "extract, validate": "rows extracted (all entities) / step seconds",
+                    "extract, parse_and_validate": "rows extracted (all entities) / step seconds",
                     "extract_answers": "API answers landed / extract seconds",
                     "load": "rows written (loaded + quarantined + raw answers) / load seconds",
                     "build_marts": "rows in the rebuilt models / build_marts seconds",

@@ -45,8 +45,8 @@ from bench.postgres import scratch_database, server_settings
 from sandbox.scenario import national_scenario
 from socialmetrics.load import CORE_TARGETS, load_run
 from socialmetrics.registry import load_registry
+from socialmetrics.rows import SNAPSHOT_COLUMNS
 from socialmetrics.settings import Settings
-from socialmetrics.staging.frames import SNAPSHOT_COLUMNS
 from socialmetrics.validation.validate import REJECTED_COLUMNS
 from socialmetrics.warehouse.bulk import append_arrow
 from socialmetrics.warehouse.engine import warehouse_engine
@@ -137,7 +137,8 @@ class OurLoad:
         pd.DataFrame(columns=REJECTED_COLUMNS).to_parquet(files / "x-00.rejected.parquet")
         self.batch = {
             "batch": "x-00",
-            "platform": "x",
+            "connector": "x",
+            "source": "api",
             "landing_file": str(files / "x-00.jsonl"),
             "accounts": int(frame["account_key"].nunique()),
             "calls": {},

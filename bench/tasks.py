@@ -3,7 +3,7 @@
 For each size, a national scenario's registry is written and planned by ``plan_batches`` (on
 an empty, migrated DuckDB warehouse: every account is new, the heaviest plan). The task
 instances of the run are then counted from the DAG as Airflow loads it (``DagBag``): one per
-unmapped task, ``len(batches)`` per mapped task (``extract``, ``validate``).
+unmapped task, ``len(batches)`` per mapped task (``extract``, ``parse_and_validate``).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 
 from bench import Result, result
 from sandbox.scenario import national_scenario
-from socialmetrics.extract.plan import plan_batches
 from socialmetrics.paths import PROJECT_DIR
+from socialmetrics.plan import plan_batches
 from socialmetrics.registry import load_registry
 from socialmetrics.settings import Settings
 from socialmetrics.warehouse.engine import warehouse_engine

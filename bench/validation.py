@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from bench import Result, result
-from socialmetrics.staging.x import parse_x_landing
+from socialmetrics.platforms.x.parse import parse_x_landing
 from socialmetrics.validation.suites import suite_for
 from socialmetrics.validation.validate import REJECTED_COLUMNS, Validated, validate_frame
 from socialmetrics.window import RunWindow

@@ -17,8 +17,8 @@ audiences live, for the run's data interval:
    suspended, unknown) or throttles is noted and the others go on; only a refused token or
    a spent X budget fails the run. **keep_failed_answers** copies what a failed extract
    received into `raw`.
-4. **validate** (per batch) parses the landing and checks the rows with Great Expectations;
-   failing rows are quarantined with their reason.
+4. **parse_and_validate** (per batch) parses the landing into rows (the connector's parser)
+   and checks them with Great Expectations; failing rows are quarantined with their reason.
 5. **load** writes raw, staging, quarantine, core and `ops` counts in one transaction
    (connection `warehouse`).
 6. **build_marts** rebuilds the `marts` schema and runs its checks.
@@ -65,6 +65,9 @@ MARTS = Asset("warehouse://marts")
     default_args={
         "retries": 2,
         "retry_delay": timedelta(seconds=30),
+        # A task that hangs (a platform that never answers, a lock never released) fails
+        # instead of holding its worker slot and the run forever.
+        "execution_timeout": timedelta(hours=1),
         "on_failure_callback": pipeline.notify_failure,
     },
     tags=["socialmetrics"],
@@ -93,7 +96,9 @@ def social_metrics_daily():
     def plan(ready: dict) -> list[dict]:
         return pipeline.plan(pipeline.window_from_context(get_current_context()))
 
-    @task
+    # One rate-limit wait may last 15 minutes (socialmetrics_max_rate_limit_wait_seconds),
+    # and a first run reads each new account's whole history.
+    @task(execution_timeout=timedelta(hours=3))
     def extract(batch: dict) -> dict:
         return pipeline.extract(batch, pipeline.window_from_context(get_current_context()))
 
@@ -102,8 +107,9 @@ def social_metrics_daily():
         return pipeline.keep_failed_answers(pipeline.window_from_context(get_current_context()))
 
     @task
-    def validate(extracted: dict) -> dict:
-        return pipeline.validate(extracted, pipeline.window_from_context(get_current_context()))
+    def parse_and_validate(extracted: dict) -> dict:
+        window = pipeline.window_from_context(get_current_context())
+        return pipeline.parse_and_validate(extracted, window)
 
     @task
     def load(validated: list[dict]) -> dict:
@@ -121,7 +127,7 @@ def social_metrics_daily():
     batches = plan(ready)
     raw = extract.expand(batch=batches)
     raw >> keep_failed_answers()
-    checked = validate.expand(extracted=raw)
+    checked = parse_and_validate.expand(extracted=raw)
     loaded = load(checked)
     marts = build_marts(loaded)
     send_alerts(marts)

@@ -3,9 +3,9 @@
 Starts the platform sandbox with the default scenario, runs ``social_metrics_daily`` with
 ``airflow dags test`` for the scenario's review date and then for its last day (after the
 consolidation) into the DuckDB warehouse named by ``AIRFLOW_CONN_WAREHOUSE`` (default
-``var/demo/warehouse.duckdb``), and prints, as read back from the marts: the review table of
-SPEC §1, the consolidation's effect with its interval and p-value, the national correlation,
-what went to the outbox, and where the HTML report is.
+``var/demo/warehouse.duckdb``), and prints, as read back from the marts: the review table
+(docs/design.md#1-the-problem), the consolidation's effect with its interval and p-value, the
+national correlation, what went to the outbox, and where the HTML report is.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
-"""The platform sandbox (SPEC §5.4): a local X API v2 and Meta Graph API server over a
-deterministic scenario.
+"""The platform sandbox: a local X API v2 and Meta Graph API server over a deterministic
+scenario (docs/decisions/0003-sandbox-instead-of-mocks.md).
 
 ``python -m sandbox serve`` runs it; tests and the demo use
-:class:`SandboxServer` directly. Scenarios come from :func:`default_scenario` (the SPEC §1
-Norfolk case) and :func:`national_scenario` (benchmark scale).
+:class:`SandboxServer` directly. Scenarios come from :func:`default_scenario` (the Norfolk
+review, docs/design.md#1-the-problem) and :func:`national_scenario` (benchmark scale).
 """
 
 from sandbox.faults import ALL_KINDS, DEFAULT_KINDS, FaultConfig

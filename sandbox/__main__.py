@@ -81,8 +81,7 @@ def build_scenario(args: argparse.Namespace) -> Scenario:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m sandbox",
-        description="Local X API v2 and Meta Graph API sandbox serving a deterministic "
-        "scenario (SPEC §5.4).",
+        description="Local X API v2 and Meta Graph API sandbox serving a deterministic scenario.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 

@@ -1,4 +1,4 @@
-"""Fault injection for the sandbox (SPEC §5.4): random at a configured rate, or queued.
+"""Fault injection for the sandbox: random at a configured rate, or queued.
 
 Kinds:
 

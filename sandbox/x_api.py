@@ -1,4 +1,4 @@
-"""X API v2 request handling of the sandbox: routes, parameters, answer bodies (SPEC §5.2).
+"""X API v2 request handling of the sandbox: routes, parameters, answer bodies.
 
 Pure functions of a :class:`~sandbox.scenario.Scenario` and the request: no
 sockets, no clock. The HTTP layer (:mod:`sandbox.server`) adds auth, rate

@@ -1,14 +1,14 @@
-"""A corpus of bad inputs (SPEC §9): each ends in a clear error naming file, line and column,
-or in a quarantined row with its reason, or in a recorded issue; never a crash or a silent
-drop."""
+"""A corpus of bad inputs (docs/design.md#10-reliability): each ends in a clear error naming
+file, line and column, or in a quarantined row with its reason, or in a recorded issue; never a
+crash or a silent drop."""
 
 import json
 from datetime import date, datetime
 
 import pytest
 
+from socialmetrics.platforms.x.parse import parse_x_landing
 from socialmetrics.registry import RegistryError, load_registry
-from socialmetrics.staging.x import parse_x_landing
 from socialmetrics.validation.validate import validate_frame
 from socialmetrics.window import RunWindow
 

@@ -57,6 +57,7 @@ DEPENDS_CONDITIONS = {"service_started", "service_healthy", "service_completed_s
 TOP_LEVEL = {"name", "services", "volumes", "networks", "secrets", "configs", "include"}
 SECRET_NAME = re.compile(r"PASSWORD|PASS$|SECRET|TOKEN|FERNET|_KEY$|AUTH$", re.IGNORECASE)
 PLACEHOLDER = "change-me"
+SANDBOX_TOKENS = ("X_API_BEARER_TOKEN", "META_GRAPH_API_ACCESS_TOKEN")
 # ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}, ${NAME?error}; $$ is a literal $.
 _DOLLAR = re.compile(r"\$\$|\$\{(?P<braced>[^}]*)\}|\$(?P<bare>[A-Za-z_][A-Za-z0-9_]*)|\$")
 _BRACED = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>.*))?$", re.S)
@@ -301,9 +302,10 @@ def test_every_variable_is_documented_in_env_example(compose):
 
 def test_env_example_holds_no_secret(compose):
     for key, value in _env_example().items():
-        if SECRET_NAME.search(key) and key != "X_API_BEARER_TOKEN":
+        if SECRET_NAME.search(key) and key not in SANDBOX_TOKENS:
             assert value in ("", PLACEHOLDER), f".env.example: {key} must be {PLACEHOLDER}"
-    assert _env_example()["X_API_BEARER_TOKEN"] == "sandbox-token"
+    for key in SANDBOX_TOKENS:  # what the bundled sandbox accepts, not a secret
+        assert _env_example()[key] == "sandbox-token"
 
 
 def test_no_secret_is_written_in_the_compose_file(compose):
@@ -446,6 +448,7 @@ def test_airflow_components_share_one_configuration(services):
         "AIRFLOW__CELERY__BROKER_URL",
         "AIRFLOW_CONN_WAREHOUSE",
         "AIRFLOW_CONN_X_API",
+        "AIRFLOW_CONN_META_GRAPH_API",
         "AIRFLOW_CONN_SMTP_DEFAULT",
         "AIRFLOW_VAR_SOCIALMETRICS_REGISTRY_DIR",
         "AIRFLOW_VAR_SOCIALMETRICS_LANDING_DIR",
@@ -455,8 +458,24 @@ def test_airflow_components_share_one_configuration(services):
     first = next(iter(airflow.values()))
     assert first["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
     env = _env_example()
-    for key in ("AIRFLOW_CONN_X_API", "AIRFLOW_CONN_SMTP_DEFAULT"):
+    for key in ("AIRFLOW_CONN_X_API", "AIRFLOW_CONN_META_GRAPH_API", "AIRFLOW_CONN_SMTP_DEFAULT"):
         json.loads(_interpolate(first[key], env))
+
+
+def test_the_stack_has_the_connection_of_every_platform_in_its_registry(services):
+    from socialmetrics.platforms import connector_of_platform
+    from socialmetrics.registry import load_registry
+
+    worker = _environment(services["airflow-worker"])
+    registry_dir = ROOT / _env_example()["REGISTRY_HOST_DIR"]
+    accounts = load_registry(registry_dir).accounts
+    needed = {
+        connector_of_platform(platform).connection_id
+        for platform in accounts.loc[accounts["source"] == "api", "platform"]
+    }
+    assert needed == {"x_api", "meta_graph_api"}  # the demo registry has X, Facebook, Instagram
+    missing = [cid for cid in sorted(needed) if f"AIRFLOW_CONN_{cid.upper()}" not in worker]
+    assert missing == [], f"docker-compose.yaml defines no connection {missing}"
 
 
 def test_bi_tools_reach_the_warehouse_through_the_read_only_login(services):

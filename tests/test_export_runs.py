@@ -1,4 +1,4 @@
-"""Runs of export-only accounts in this process (harness.local_run), on DuckDB and
+"""Runs of export-only accounts in this process (the DAG itself, harness.dag_run), on DuckDB and
 PostgreSQL: overlapping exports give the same core whatever the order they arrive in, and
 exports never make an account "seen by the API"."""
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from harness.local_run import run_window
+from harness.dag_run import run_window
 from socialmetrics.warehouse.engine import warehouse_engine
 from socialmetrics.window import RunWindow
 from warehouse_fingerprints import table_fingerprints

@@ -3,7 +3,7 @@ API connection at all, runs ``social_metrics_daily`` through Airflow (``airflow 
 on the exports X Analytics and Meta Business Suite gave it (overlapping monthly files, in
 the real layouts: tests/fixtures/exports/shire), on DuckDB and PostgreSQL; rerunning the day
 with re-dropped copies and an older download dropped late changes nothing. The rerun runs
-the same steps in this process (harness.local_run), which keeps the suite's time."""
+the same steps in this process (the DAG itself, harness.dag_run), which keeps the suite's time."""
 
 import json
 import shutil
@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from harness.dag_run import run_window
 from harness.dag_runner import PipelineEnvironment, run_dag_test
-from harness.local_run import run_window
 from socialmetrics.warehouse.engine import warehouse_engine
 from socialmetrics.window import RunWindow
 from warehouse_fingerprints import table_fingerprints
@@ -94,11 +94,12 @@ def test_export_only_organisation_runs_without_api_connections_and_redrops_chang
         for name, value in environment.variables().items():
             monkeypatch.setenv(name, value)
         start = datetime.combine(DAY, datetime.min.time())
-        run_window(RunWindow.of("rerun", start, start + timedelta(days=1)))
+        rerun = run_window(RunWindow.of("rerun", start, start + timedelta(days=1))).run_id
         assert table_fingerprints(engine) == before
         (landed,) = rows(
             engine,
-            "select calls from ops.api_call_count where platform = 'csv' and run_id = 'rerun'",
+            "select calls from ops.api_call_count where platform = 'csv_export' and run_id = :run",
+            run=rerun,
         )
         assert landed == {"calls": 8 + 3}
     finally:

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from socialmetrics.connectors.http import ResponseRecord
 from socialmetrics.landing import LandingWriter
 from socialmetrics.load import load_run
+from socialmetrics.platforms.answers import ResponseRecord
 from socialmetrics.registry import load_registry
 from socialmetrics.settings import Settings
 from socialmetrics.validation.batch import validate_batch
@@ -60,7 +60,7 @@ def landed_batch(folder, posts, location="Shireton"):
         landing(answer("/2/users/:id/tweets", json.dumps({"data": posts, "meta": {}})))
     return {
         "batch": "x-00",
-        "platform": "x",
+        "connector": "x",
         "landing_file": str(path),
         "accounts": 2,
         "calls": {"/2/users/by": 1, "/2/users/:id/tweets": 2},

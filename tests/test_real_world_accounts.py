@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from harness.local_run import run_window
+from harness.dag_run import run_window
 from sandbox.scenario.quirks import QUIRKS_ORGANISATION, RENAMED_ON
 from socialmetrics.warehouse.engine import warehouse_engine
 from socialmetrics.window import RunWindow

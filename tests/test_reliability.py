@@ -1,6 +1,7 @@
-"""Reliability (SPEC §9): platform faults survived with identical results, a bad token fails
-fast and changes nothing, a killed load leaves nothing half written, reruns are idempotent and
-every extracted row is loaded or quarantined. Each test runs on DuckDB and PostgreSQL."""
+"""Reliability (docs/design.md#10-reliability): platform faults survived with identical results,
+a bad token fails fast and changes nothing, a killed load leaves nothing half written, reruns
+are idempotent and every extracted row is loaded or quarantined. Each test runs on DuckDB and
+PostgreSQL."""
 
 import json
 import os
@@ -11,9 +12,8 @@ from datetime import date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from airflow.sdk.exceptions import AirflowFailException
 
-from harness.local_run import run_window
+from harness.dag_run import DagRunFailed, run_window
 from sandbox.faults import FaultConfig
 from sandbox.server import SandboxServer
 from socialmetrics import pipeline
@@ -100,17 +100,26 @@ def test_bad_token_fails_fast_naming_the_connection_and_loads_nothing_but_its_an
     warehouse_url, scenario, scenario_registry, sandbox, pipeline_env
 ):
     engine = warehouse_engine(warehouse_url)
-    pipeline_env(warehouse_url, sandbox.base_url, sandbox.token, scenario_registry)
+    # Four batches per connector (the default), so that six extracts start and each fails.
+    pipeline_env(
+        warehouse_url, sandbox.base_url, sandbox.token, scenario_registry, extract_batches=4
+    )
     run_window(window_for(scenario.review_date))
     untouched = tuple(schema for schema in ALL_SCHEMAS if schema != "raw")
     before = table_fingerprints(engine, untouched)
-    pipeline_env(warehouse_url, sandbox.base_url, "expired-token", scenario_registry)
+    pipeline_env(
+        warehouse_url, sandbox.base_url, "expired-token", scenario_registry, extract_batches=4
+    )
     calls_before = sum(sandbox.requests_served.values())
     window = window_for(scenario.review_date + timedelta(days=1))
-    with pytest.raises(AirflowFailException) as failure:
+    with pytest.raises(DagRunFailed) as failure:
         run_window(window)
+    # The data engineers' failure notice names the connection and what X answered.
     assert "Airflow connection 'x_api'" in str(failure.value)
     assert "HTTP 401" in str(failure.value)
+    assert [t for t, state in failure.value.run.unsuccessful if state == "failed"] == [
+        f"extract[{index}]" for index in range(6)
+    ]
     # One refused first call per non-empty batch (they run side by side: four X batches and
     # the two Meta accounts' batches), and no retry of any of them.
     assert sum(sandbox.requests_served.values()) == calls_before + 6
@@ -119,7 +128,7 @@ def test_bad_token_fails_fast_naming_the_connection_and_loads_nothing_but_its_an
     with engine.connect() as conn:
         kept = conn.execute(
             sa.text("select http_status from raw.api_response where run_id = :run"),
-            {"run": window.run_id},
+            {"run": failure.value.run.run_id},
         ).all()
     assert sorted(status for (status,) in kept) == [400, 400, 401, 401, 401, 401]
     engine.dispose()
@@ -135,7 +144,7 @@ def test_a_load_killed_midway_leaves_the_warehouse_as_it_was_and_a_retry_complet
 
     window = window_for(scenario.review_date + timedelta(days=1))
     validated = [
-        pipeline.validate(pipeline.extract(batch, window), window)
+        pipeline.parse_and_validate(pipeline.extract(batch, window), window)
         for batch in pipeline.plan(window)
     ]
     # The child process kills itself with SIGKILL right after the load has written the

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from harness.local_run import run_window
+from harness.dag_run import run_window
 from socialmetrics.warehouse.engine import warehouse_engine
 from socialmetrics.window import RunWindow
 

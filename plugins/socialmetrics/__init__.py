@@ -1,4 +1,4 @@
-"""socialmetrics: the work behind the social-media accounts pipeline (SPEC §3).
+"""socialmetrics: the work behind the social-media accounts pipeline (docs/design.md).
 
 DAG files in ``dags/`` only wire these modules together; tests import them directly.
 """

@@ -1,4 +1,5 @@
-"""The raw landing (SPEC §5.3): every platform answer kept as received, before any parsing.
+"""The raw landing: every platform answer kept as received, before any parsing
+(docs/decisions/0006-land-every-answer-first.md).
 
 A batch's answers are appended to one JSON-lines file per run and batch; the load step copies
 them into ``raw.api_response``. Records carry the request (endpoint, parameters without

@@ -3,8 +3,9 @@
 Everything a run writes goes in one transaction, so a load killed half-way leaves the
 warehouse as it was. A rerun replaces the run's raw, quarantine and ops rows and writes the
 same core rows again, which changes nothing: running a day again leaves core and marts as
-they were. The run's typed rows are the validated Parquet files of its batches (the
-"staging" of SPEC §3); they go straight into core through ``warehouse.merge``.
+they were. The run's typed rows are the validated Parquet files of its batches (the staging
+rows of docs/design.md#2-the-system); they go into core through ``warehouse.merge``
+(docs/decisions/0001-one-load-transaction.md, docs/decisions/0002-staging-twins.md).
 """
 
 from __future__ import annotations
@@ -23,11 +24,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from socialmetrics.landing import failed_attempts, read_landing
+from socialmetrics.platforms.csv_export.layouts.frames import FOLLOWER_CHANGE_COLUMNS, LATEST_ORDER
+from socialmetrics.platforms.meta.parse import FOLLOWER_BREAKDOWN_COLUMNS, INSIGHT_COLUMNS
 from socialmetrics.registry import ACCOUNT_COLUMNS, Registry
+from socialmetrics.rows import ACCOUNT_READ_COLUMNS, FOLLOWER_COLUMNS, POST_COLUMNS
 from socialmetrics.settings import Settings
-from socialmetrics.staging.csv_layouts.frames import FOLLOWER_CHANGE_COLUMNS, LATEST_ORDER
-from socialmetrics.staging.frames import ACCOUNT_READ_COLUMNS, FOLLOWER_COLUMNS, POST_COLUMNS
-from socialmetrics.staging.meta import FOLLOWER_BREAKDOWN_COLUMNS, INSIGHT_COLUMNS
 from socialmetrics.warehouse.bulk import append_dataframe
 from socialmetrics.warehouse.merge import MergeTarget, merge_rows
 from socialmetrics.window import RunWindow
@@ -100,7 +101,7 @@ CORE_TARGETS = {
     ),
 }
 # Rows of the CSV exports: a post already in core keeps its counts against an export with
-# lower ones (an older copy dropped late), by the rule of staging.csv_layouts.frames.
+# lower ones (an older copy dropped late), by the rule of platforms.csv_export.layouts.frames.
 EXPORT_TARGETS = {
     **CORE_TARGETS,
     "post": dataclasses.replace(CORE_TARGETS["post"], newer=LATEST_ORDER["post"][1]),
@@ -282,7 +283,7 @@ def load_run(
         load_registry_tables(conn, registry, settings)
         record_registry_problems(conn, window.run_id, registry)
         for batch in batches:
-            exports = batch["platform"] == "csv"
+            exports = batch["source"] == "export"
             for entity, path in batch["files"].items():
                 rows = pq.read_table(path)
                 if rows.num_rows == 0:
@@ -347,7 +348,7 @@ def _record_ops(conn, window, batches, counts, landed, dag_id) -> None:
     _replace(conn, "ops.extract_issue", issues, "run_id = :run_id", **run)
 
     calls = [
-        {"platform": batch["platform"], "endpoint": endpoint, "calls": value}
+        {"platform": batch["connector"], "endpoint": endpoint, "calls": value}
         for batch in batches
         for endpoint, value in batch["calls"].items()
     ]

@@ -10,6 +10,7 @@ import functools
 import logging
 
 from socialmetrics.errors import ConfigurationError, SocialMetricsError
+from socialmetrics.payloads import Batch, ExtractSummary, LoadCounts, ValidationSummary
 from socialmetrics.window import FIRST_DAY, RunWindow
 
 log = logging.getLogger(__name__)
@@ -21,12 +22,11 @@ def fail_fast_on_user_errors(step):
 
     @functools.wraps(step)
     def run(*args, **kwargs):
-        from socialmetrics.connectors.meta_graph import MetaAuthError
-        from socialmetrics.connectors.x_api import XConnectionError
+        from socialmetrics.platforms import ConnectionUnusable
 
         try:
             return step(*args, **kwargs)
-        except (SocialMetricsError, XConnectionError, MetaAuthError) as exc:
+        except (SocialMetricsError, ConnectionUnusable) as exc:
             from airflow.sdk.exceptions import AirflowFailException
 
             raise AirflowFailException(str(exc)) from None
@@ -118,9 +118,9 @@ def prepare_warehouse(window: RunWindow) -> dict:
 
 
 @fail_fast_on_user_errors
-def plan(window: RunWindow) -> list[dict]:
-    """The run's extract batches (a fixed number of them; see extract.plan)."""
-    from socialmetrics.extract.plan import plan_batches
+def plan(window: RunWindow) -> list[Batch]:
+    """The run's extract batches (a fixed number of them; see socialmetrics.plan)."""
+    from socialmetrics.plan import plan_batches
     from socialmetrics.registry import load_registry
     from socialmetrics.settings import load_settings
     from socialmetrics.warehouse.engine import engine_from_airflow
@@ -133,71 +133,45 @@ def plan(window: RunWindow) -> list[dict]:
         engine.dispose()
     for batch in batches:
         accounts = batch["accounts"]
-        if batch["platform"] == "csv":
-            exported = sum(a["source"] == "export" for a in accounts)
-            log.info("%s: exports of %d accounts with source export", batch["batch"], exported)
-            continue
         log.info(
-            "%s: %d accounts, %d first seen (full history), %d follower samples due",
+            "%s: %d accounts, %d first seen (full history), %d follower samples due, %d read "
+            "from exports",
             batch["batch"],
             len(accounts),
-            sum(a["history"] for a in accounts),
-            sum(a["sample_followers"] for a in accounts),
+            sum(bool(a.get("history")) for a in accounts),
+            sum(bool(a.get("sample_followers")) for a in accounts),
+            sum(a.get("source") == "export" for a in accounts),
         )
     return batches
 
 
 @fail_fast_on_user_errors
-def extract(batch: dict, window: RunWindow) -> dict:
-    """Extract one batch into the raw landing; returns the extract summary.
+def extract(batch: Batch, window: RunWindow) -> ExtractSummary:
+    """Extract one batch into the raw landing through its connector; returns the summary.
 
     An empty batch lands an empty file and needs no connection, so an organisation without
     (say) Facebook pages needs no ``meta_graph_api`` connection.
     """
-    from socialmetrics.airflow_support import get_connection
     from socialmetrics.landing import LandingWriter, run_folder
+    from socialmetrics.platforms import connector_named
     from socialmetrics.settings import load_settings
 
     settings = load_settings()
+    connector = connector_named(batch["connector"])
     path = run_folder(settings.landing_dir, window.run_id) / f"{batch['batch']}.jsonl"
-    if batch["platform"] == "csv":
-        from socialmetrics.extract.csv_export import extract_csv_batch
-
-        summary = extract_csv_batch(batch, window, settings.export_dir, path)
-        log.info("%s: %s export files landed in %s", batch["batch"], summary["calls"], path)
-        return summary
-    if not batch["accounts"]:
+    if not batch["accounts"] and connector.connection_id is not None:
         log.info("%s: no accounts in this batch", batch["batch"])
         with LandingWriter(path):
             pass
-        summary = {"batch": batch["batch"], "platform": batch["platform"], "calls": {}}
-        return {**summary, "landing_file": str(path), "accounts": 0}
-    if batch["platform"] == "meta":
-        from socialmetrics.extract import meta
-
-        credentials = meta.credentials_from_connection(get_connection(meta.META_CONN_ID))
-        summary = meta.extract_meta_batch(
-            batch,
-            window,
-            credentials,
-            path,
-            timeout=settings.http_timeout_seconds,
-            client_options={"max_rate_limit_wait": settings.max_rate_limit_wait_seconds},
-        )
-    else:
-        from socialmetrics.extract import x
-
-        credentials = x.credentials_from_connection(get_connection(x.X_CONN_ID))
-        summary = x.extract_x_batch(
-            batch,
-            window,
-            credentials,
-            path,
-            follower_sample_size=settings.follower_sample_size,
-            timeout=settings.http_timeout_seconds,
-            max_rate_limit_wait=settings.max_rate_limit_wait_seconds,
-        )
-    log.info("%s: API calls %s, landed in %s", batch["batch"], summary["calls"], path)
+        return {
+            "batch": batch["batch"],
+            "connector": connector.name,
+            "landing_file": str(path),
+            "accounts": 0,
+            "calls": {},
+        }
+    summary = connector.extract(batch, window, settings, path)
+    log.info("%s: calls %s, landed in %s", batch["batch"], summary["calls"], path)
     for key, why in (summary.get("deferred") or {}).items():
         log.warning("%s deferred to the next run: %s", key, why)
     for key, why in (summary.get("failures") or {}).items():
@@ -233,8 +207,9 @@ def keep_failed_answers(window: RunWindow) -> dict:
 
 
 @fail_fast_on_user_errors
-def validate(extracted: dict, window: RunWindow) -> dict:
-    """Validate one landed batch with the GX suites; returns the validation summary."""
+def parse_and_validate(extracted: ExtractSummary, window: RunWindow) -> ValidationSummary:
+    """Parse one landed batch into rows (its connector's parser) and check them with the GX
+    suites; returns the validation summary."""
     from socialmetrics.validation.batch import validate_batch
 
     summary = validate_batch(extracted, window)
@@ -243,17 +218,15 @@ def validate(extracted: dict, window: RunWindow) -> dict:
     failed = [r for r in summary["results"] if not r["success"]]
     for result in failed:
         log.warning("expectation failed: %s", result)
-    # A file of the export folder that could not be used is named here as in ops.extract_issue.
-    if extracted["platform"] == "csv":
-        for issue in summary["issues"]:
-            log.warning("export %s: %s: %s", issue["endpoint"], issue["issue"], issue["detail"])
-    elif summary["issues"]:
-        log.warning("%s: %d issues (ops.extract_issue)", extracted["batch"], len(summary["issues"]))
+    # Each issue is named here as in ops.extract_issue (a file of the export folder that
+    # could not be used, an account the platform would not show).
+    for issue in summary["issues"]:
+        log.warning("%s: %s: %s", issue["endpoint"], issue["issue"], issue["detail"])
     return summary
 
 
 @fail_fast_on_user_errors
-def load(validated: list[dict], window: RunWindow) -> dict:
+def load(validated: list[ValidationSummary], window: RunWindow) -> LoadCounts:
     """Load the run into the warehouse in one transaction; returns counts per entity/stage."""
     from socialmetrics.load import load_run
     from socialmetrics.registry import load_registry

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -25,7 +24,6 @@ import pandas as pd
 from socialmetrics.errors import SocialMetricsError
 from socialmetrics.text import place_key
 
-PLATFORMS = ("x", "facebook", "instagram")
 ACCOUNT_COLUMNS = (
     "organisation",
     "platform",
@@ -48,11 +46,6 @@ ORGANISATION_COLUMNS = ("organisation", "comms_email")
 # Optional: the IANA time zone the organisation's exports write local times in.
 DEFAULT_TIMEZONE = "Europe/London"
 REQUIRED_ACCOUNT_CELLS = ("organisation", "platform", "account_ref", "kind", "area", "opened_on")
-
-# What the platforms accept as an account reference: X usernames are 1 to 15 letters, digits
-# or underscores; Facebook page ids and Instagram user ids are numbers.
-X_USERNAME = re.compile(r"^[A-Za-z0-9_]{1,15}$")
-GRAPH_ID = re.compile(r"^[0-9]{1,25}$")
 
 
 @dataclass(frozen=True)
@@ -183,20 +176,19 @@ class _File:
         return ok
 
 
+def _platforms() -> tuple[str, ...]:
+    from socialmetrics.platforms import registry_platforms
+
+    return registry_platforms()
+
+
 def _account_ref_problem(platform: str, ref: str) -> str | None:
-    """Why ``ref`` cannot be an account of ``platform``, or None when it can."""
-    if platform == "x":
-        if ref.startswith("@"):
-            return f"write the X username without @: {ref[1:]}"
-        if not X_USERNAME.match(ref):
-            return (
-                f"{ref!r} is not an X username (1 to 15 letters, digits or underscores, "
-                "as in the account's x.com address)"
-            )
-    elif not GRAPH_ID.match(ref):
-        what = "a Facebook page id" if platform == "facebook" else "an Instagram user id"
-        return f"{ref!r} is not {what}: write the account's numeric id, not its name"
-    return None
+    """Why ``ref`` cannot be an account of ``platform``, or None when it can (the platform's
+    connector knows what it accepts)."""
+    from socialmetrics.platforms import connector_of_platform
+
+    connector = connector_of_platform(platform)
+    return connector.account_ref_problem(platform, ref) if connector else None
 
 
 def _account_row(
@@ -205,15 +197,16 @@ def _account_row(
     """The account of one accounts.csv row, or None (with its problems recorded)."""
     complete = file.required(line, values, REQUIRED_ACCOUNT_CELLS)
     platform = values["platform"].lower()
-    if values["platform"] and platform not in PLATFORMS:
+    platforms = _platforms()
+    if values["platform"] and platform not in platforms:
         file.problem(
             line,
             "platform",
-            f"unknown platform {values['platform']!r}; use one of {', '.join(PLATFORMS)}",
+            f"unknown platform {values['platform']!r}; use one of {', '.join(platforms)}",
         )
         complete = False
     ref = values["account_ref"]
-    if ref and platform in PLATFORMS:
+    if ref and platform in platforms:
         problem = _account_ref_problem(platform, ref)
         if problem:
             file.problem(line, "account_ref", problem)

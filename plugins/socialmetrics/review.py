@@ -1,4 +1,5 @@
-"""The review table of SPEC §1, read back from the marts of a warehouse."""
+"""The published review's table (docs/design.md#1-the-problem), read back from the marts of a
+warehouse."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from socialmetrics.airflow_support import get_variable
 from socialmetrics.errors import ConfigurationError
 from socialmetrics.paths import DEMO_REGISTRY_DIR
-from socialmetrics.staging.frames import POST_KINDS
+from socialmetrics.rows import POST_KINDS
 
 
 @dataclass(frozen=True)

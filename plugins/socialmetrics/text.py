@@ -1,4 +1,5 @@
-"""Normalised keys for free-text places, shared by the gazetteer and follower locations (§7.3)."""
+"""Normalised keys for free-text places, shared by the gazetteer and follower locations
+(docs/design.md#7-follower-locality)."""
 
 from __future__ import annotations
 

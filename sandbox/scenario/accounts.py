@@ -20,7 +20,7 @@ DEFAULT_CONSOLIDATION = date(2026, 5, 1)
 DEFAULT_END = date(2026, 10, 31)
 FOLLOWER_GROWTH_PER_YEAR = 0.08
 CONSOLIDATION_EFFECT = 1.25  # planted change in an organisation's total engagement per day
-IMPACT_WINDOW_DAYS = 90  # window (SPEC §7.4 default) over which the effect is planted
+IMPACT_WINDOW_DAYS = 90  # window (the marts' default) over which the effect is planted
 
 
 def midnight(day: date) -> datetime:
@@ -232,7 +232,7 @@ class ScenarioFollower:
 
     ``location`` is ``None`` when the follower has none (X then omits the key);
     ``location_class`` is the class the generator intended: ``in_area``, ``outside`` or
-    ``unknown`` (SPEC §7.3).
+    ``unknown`` (docs/design.md#7-follower-locality).
     """
 
     index: int

@@ -27,7 +27,8 @@ from sandbox.scenario.world import Scenario
 def default_scenario(
     seed: int = 42, extra_organisations: int = 0, posts_per_day: float = 2.0
 ) -> Scenario:
-    """The SPEC §1 scenario: Norfolk Constabulary and 17 further organisations.
+    """The default scenario: Norfolk Constabulary, whose published review it reproduces
+    (docs/design.md#1-the-problem), and 17 further organisations.
 
     History runs 2024-01-01 .. 2026-10-31 (the sandbox's now). Norfolk has 1 force, 7
     district and 12 officer accounts on X, a Facebook page and an Instagram account (both

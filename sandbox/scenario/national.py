@@ -66,7 +66,8 @@ def synthetic_organisations(
     """Generate organisations until ``organisations`` orgs or ``accounts_budget`` accounts.
 
     Each organisation's expected engagement per day is drawn independently of its number of
-    accounts (SPEC §1: no correlation); about a third consolidate on ``consolidation``.
+    accounts (the national finding: no correlation); about a third consolidate on
+    ``consolidation``.
     """
     orgs: list[ScenarioOrganisation] = []
     plans: list[tuple[str, str, str, int, list[dict[str, object]]]] = []

@@ -17,7 +17,7 @@ from sandbox.scenario.accounts import (
 )
 from sandbox.scenario.generator import profile_extras, user_id_of
 
-# -- the default scenario (SPEC §1) -----------------------------------------------------------
+# -- the default scenario (docs/design.md#1-the-problem) ---------------------------------------
 
 NORFOLK = "Norfolk Constabulary"
 NORFOLK_DOMAIN = "norfolk-police.example"

@@ -64,7 +64,8 @@ OUTSIDE_LOCATIONS = (
     "Edinburgh, Scotland",
     "Spain 🇪🇸",
 )
-# No letter at all, or nothing: SPEC §7.3 "unknown". None means X omits the key.
+# No letter at all, or nothing: "unknown" (docs/design.md#7-follower-locality). None means X
+# omits the key.
 UNKNOWN_LOCATIONS = ("", None, "🌍", "123", " - ")
 
 NORFOLK_PLACES = (
@@ -239,7 +240,8 @@ LAST_NAMES = (
 
 
 def place_key(text: str | None) -> str:
-    """SPEC §7.3 matching key: casefold, no accents or apostrophes, one space per other run."""
+    """The matching key of docs/design.md#7-follower-locality: casefold, no accents or
+    apostrophes, one space per other run."""
     if not text:
         return ""
     decomposed = unicodedata.normalize("NFKD", text)

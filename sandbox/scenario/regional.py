@@ -84,7 +84,7 @@ def unique_handle(candidates: Sequence[str], used: set[str], rng: random.Random)
 def regional_organisations(
     first_index: int, start: date, review: date, end: date, used: set[str]
 ) -> tuple[list[ScenarioOrganisation], list[ScenarioAccount], dict[str, tuple[str, ...]]]:
-    """The default scenario's further organisations (SPEC §5.4, issue 4): 3 to 40 accounts
+    """The default scenario's further organisations (issue 4): 3 to 40 accounts
     each, nominal engagement drawn independently of the account count, about half with a
     consolidation (officer accounts closed into districts) that leaves the organisation's
     expected engagement per day unchanged. Independent of the seed: same registry always."""

@@ -273,7 +273,7 @@ class Scenario:
     # -- registry --------------------------------------------------------------------
 
     def write_registry(self, folder: str | Path) -> list[Path]:
-        """Write the registry CSVs of SPEC §5.1 for this scenario into ``folder``.
+        """Write the registry CSVs (README "Registry files") of this scenario into ``folder``.
 
         Files: accounts.csv, consolidations.csv, gazetteer.csv, organisations.csv; UTF-8,
         header row, ISO dates, ``\\n`` line ends, empty cells for missing values. The

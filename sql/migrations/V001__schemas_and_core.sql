@@ -1,6 +1,6 @@
--- Schemas of SPEC §6 and the tables the pipeline loads. The same text runs on DuckDB and
--- PostgreSQL: portable types only (text, bigint, integer, double precision, boolean, date,
--- timestamp in UTC without time zone).
+-- The schemas (docs/design.md#4-schemas) and the tables the pipeline loads. The same text runs
+-- on DuckDB and PostgreSQL: portable types only (text, bigint, integer, double precision,
+-- boolean, date, timestamp in UTC without time zone).
 create schema if not exists raw;
 create schema if not exists staging;
 create schema if not exists quarantine;

@@ -1,9 +1,9 @@
--- ops: the alert log (SPEC §8), the record that makes every alert go out once. One row per
--- alert owed: a dormancy alert per (account_key, dormant_since) spell, a digest per
--- (organisation, ISO week). The primary key is the exactly-once guarantee: a sender first
--- inserts its claim ('sending') in its own transaction, so a second sender of the same alert
--- hits the key and stands back; it marks the row 'sent' only after the mail server (or the
--- outbox) accepted the message. Portable DDL for DuckDB and PostgreSQL.
+-- ops: the alert log (docs/decisions/0004-exactly-once-alerts.md), the record that makes every
+-- alert go out once. One row per alert owed: a dormancy alert per (account_key, dormant_since)
+-- spell, a digest per (organisation, ISO week). The primary key is the exactly-once guarantee:
+-- a sender first inserts its claim ('sending') in its own transaction, so a second sender of
+-- the same alert hits the key and stands back; it marks the row 'sent' only after the mail
+-- server (or the outbox) accepted the message. Portable DDL for DuckDB and PostgreSQL.
 create table if not exists ops.alert_log (
     -- 'dormancy' or 'digest'
     alert_kind text not null,

@@ -1,5 +1,5 @@
--- The read-only role for BI tools (SPEC §6, §9), PostgreSQL only: marts_reader can read every
--- table of `marts` and nothing else, and can write nowhere.
+-- The read-only role for BI tools (docs/design.md#4-schemas), PostgreSQL only: marts_reader can
+-- read every table of `marts` and nothing else, and can write nowhere.
 --
 -- It is a group role without login and without a password. An administrator gives each BI
 -- tool its own login role and grants this one to it (docs/production.md):

@@ -129,7 +129,7 @@ def test_tasks_per_run_counts_mapped_tasks_once_per_batch(tmp_path):
     assert_result(entry)
     detail = entry["detail"]
     tasks = [(t["task_id"], t["mapped"]) for t in detail["tasks"]]
-    assert {t for t, mapped in tasks if mapped} == {"extract", "validate"}
+    assert {t for t, mapped in tasks if mapped} == {"extract", "parse_and_validate"}
     plans = detail["plans"]
     assert plans["60"]["accounts_planned"] == 60 and plans["120"]["accounts_planned"] == 120
     assert entry["value"] == {
@@ -150,7 +150,12 @@ def test_e2e_runs_sandbox_to_marts_and_reports_each_stage(tmp_path):
     assert detail["accounts"] == 6 and detail["days"] == 3
     assert set(detail["step_seconds"]) == set(STEPS)
     assert len(detail["extract_batch_seconds"]) == len(detail["validate_batch_seconds"]) >= 1
-    assert set(detail["rows_per_second"]) >= {"extract", "validate", "load", "build_marts"}
+    assert set(detail["rows_per_second"]) >= {
+        "extract",
+        "parse_and_validate",
+        "load",
+        "build_marts",
+    }
     for entity in ("account_snapshot", "post", "follower_sample"):
         counts = detail["stage_count"][entity]
         assert counts["extracted"] == counts["loaded"] + counts["quarantined"]

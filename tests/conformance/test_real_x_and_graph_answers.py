@@ -16,18 +16,15 @@ from pathlib import Path
 import pytest
 
 from conformance.replay import Recorded, ReplayServer
-from socialmetrics.connectors.meta_graph import (
-    MetaApiError,
-    MetaAuthError,
-    MetaGraphClient,
-    MetaThrottled,
-)
-from socialmetrics.connectors.x_api import XClient, XConnectionError, XResourceError
-from socialmetrics.extract.meta import _refuses_an_optional_edge
 from socialmetrics.landing import LandingWriter, read_landing
 from socialmetrics.paths import PROJECT_DIR
-from socialmetrics.staging.meta import parse_meta_landing
-from socialmetrics.staging.x import parse_x_landing
+from socialmetrics.platforms.meta.client import MetaGraphClient
+from socialmetrics.platforms.meta.errors import MetaApiError, MetaAuthError, MetaThrottled
+from socialmetrics.platforms.meta.extract import _refuses_an_optional_edge
+from socialmetrics.platforms.meta.parse import parse_meta_landing
+from socialmetrics.platforms.x.client import XClient
+from socialmetrics.platforms.x.errors import XConnectionError, XResourceError
+from socialmetrics.platforms.x.parse import parse_x_landing
 from socialmetrics.text import place_key
 from socialmetrics.validation.validate import validate_frame
 from socialmetrics.window import RunWindow

@@ -45,10 +45,22 @@ def test_daily_dag_has_a_fixed_number_of_tasks_and_docs():
         "plan",
         "extract",
         "keep_failed_answers",
-        "validate",
+        "parse_and_validate",
         "load",
         "build_marts",
         "send_alerts",
     }
     assert "Social metrics daily" in dag.doc_md
     assert dag.max_active_runs == 1
+
+
+def test_every_task_has_an_execution_timeout_and_extract_outlasts_a_rate_limit_wait():
+    from datetime import timedelta
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    dag = DagBag(dag_folder=str(PROJECT_DIR / "dags")).dags["social_metrics_daily"]
+    timeouts = {task.task_id: task.execution_timeout for task in dag.tasks}
+    assert all(timeouts.values()), timeouts
+    # socialmetrics_max_rate_limit_wait_seconds defaults to 15 minutes per wait.
+    assert timeouts["extract"] >= timedelta(hours=2)

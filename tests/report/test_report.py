@@ -1,7 +1,7 @@
 """The offline HTML report, written from real marts (hand-made core rows -> run_models ->
 build_stat_marts) on both warehouses: self-contained, charts that are real PNGs, the review
-table of SPEC §1, "not available" where a statistical mart is missing or empty, and a page
-that a browser actually renders."""
+table of docs/design.md#1-the-problem, "not available" where a statistical mart is missing or
+empty, and a page that a browser actually renders."""
 
 from __future__ import annotations
 

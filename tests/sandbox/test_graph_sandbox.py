@@ -14,7 +14,7 @@ import requests
 
 from sandbox import FaultConfig, SandboxServer, default_scenario
 from sandbox.graph_schema import GRAPH_METRICS
-from socialmetrics.connectors import meta_metrics
+from socialmetrics.platforms.meta import metrics as meta_metrics
 from socialmetrics.text import place_key
 
 TOKEN = "graph-sandbox-token"

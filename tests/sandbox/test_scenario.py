@@ -1,4 +1,5 @@
-"""The sandbox scenarios: SPEC §1 facts (checked through the HTTP API), registry, scale."""
+"""The sandbox scenarios: the published review's facts (docs/design.md#1-the-problem), checked
+through the HTTP API; registry; scale."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ NORFOLK = "Norfolk Constabulary"
 REVIEW = date(2026, 3, 31)
 
 
-# The lead's matching rule (SPEC §7.3), written out independently of the sandbox code.
+# The matching rule of docs/design.md#7-follower-locality, written out independently of the code.
 def normalise(text: str | None) -> str:
     if not text:
         return ""

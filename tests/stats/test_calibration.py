@@ -30,7 +30,8 @@ from socialmetrics.stats.consolidation import (
 )
 from socialmetrics.stats.synthetic_control import synthetic_control
 
-pytestmark = pytest.mark.slow
+# One pytest-xdist worker runs them all, so each module-scoped simulation is run once.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("calibration")]
 
 RUNS = 400
 DAYS = 90

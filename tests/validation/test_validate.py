@@ -5,7 +5,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from socialmetrics.staging.x import parse_x_landing
+from socialmetrics.platforms.x.parse import parse_x_landing
 from socialmetrics.validation.validate import validate_frame
 from socialmetrics.window import RunWindow
 

@@ -1,4 +1,5 @@
-"""marts.account_activity: one row per account per day with activity and dormancy (SPEC 7.1)."""
+"""marts.account_activity: one row per account per day with activity and dormancy
+(docs/design.md#5-dormancy)."""
 
 from datetime import datetime, time, timedelta
 

@@ -1,4 +1,4 @@
-"""The BI contract (SPEC §6): the committed data dictionary is the generator's output, and a
+"""The BI contract (the marts): the committed data dictionary is the generator's output, and a
 built warehouse carries every description of sql/models/marts/*.yml as table and column
 comments, on PostgreSQL and on DuckDB."""
 

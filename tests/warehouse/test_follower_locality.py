@@ -1,4 +1,5 @@
-"""marts.follower_locality: share of sampled followers in the account's area (SPEC 7.3)."""
+"""marts.follower_locality: share of sampled followers in the account's area
+(docs/design.md#7-follower-locality)."""
 
 import pytest
 from core_rows import add_account, add_follower_sample, add_places, add_snapshot, days_before, fetch

@@ -1,5 +1,5 @@
-"""The BI role marts_reader (SPEC §6, §9), PostgreSQL only: it reads `marts` and nothing else,
-and writes nowhere, also after the marts are rebuilt.
+"""The BI role marts_reader (docs/design.md#4-schemas), PostgreSQL only: it reads `marts` and
+nothing else, and writes nowhere, also after the marts are rebuilt.
 
 A login role with a random name and password is created in the test's cluster (roles are
 cluster-wide), given marts_reader, used, and dropped at the end.

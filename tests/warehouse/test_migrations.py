@@ -1,4 +1,4 @@
-"""Migrations create the schemas of SPEC §6 once, on both warehouses."""
+"""Migrations create the schemas (docs/design.md#4-schemas) once, on both warehouses."""
 
 import pytest
 import sqlalchemy as sa

@@ -24,13 +24,10 @@ from core_rows import (
 
 from socialmetrics.paths import MODELS_DIR
 from socialmetrics.stats.consolidation import DailySeries, compare_windows
+from socialmetrics.warehouse.consolidation_impact_mart import METRICS
 from socialmetrics.warehouse.model_checks import Check, ModelCheckError, load_description
 from socialmetrics.warehouse.models import replace_table, run_models
-from socialmetrics.warehouse.stat_marts import (
-    ALL_ORGANISATIONS,
-    METRICS,
-    build_stat_marts,
-)
+from socialmetrics.warehouse.stat_marts import ALL_ORGANISATIONS, build_stat_marts
 
 STAT_MARTS = ["consolidation_impact", "accounts_vs_engagement"]
 OPENED = date(2024, 5, 1)

@@ -1,4 +1,4 @@
-"""Alerts (SPEC §8): dormancy emails, weekly digests and pipeline failure notices.
+"""Alerts (docs/design.md#9-alerts): dormancy emails, weekly digests and failure notices.
 
 - ``send_dormancy_alerts(engine, delivery)``: one email per dormancy spell, owner + comms lead.
 - ``send_weekly_digests(engine, delivery, day)``: one digest per organisation per ISO week.

@@ -1,4 +1,4 @@
-"""Where alert emails go (SPEC §4, §8): an SMTP server, or an outbox folder of .eml files.
+"""Where alert emails go (docs/design.md#9-alerts): an SMTP server, or an outbox of .eml files.
 
 ``delivery_from_airflow()`` picks the route: the Airflow connection ``smtp_default`` when it
 exists, otherwise the outbox folder (Variable ``socialmetrics_outbox_dir``, default

@@ -1,4 +1,5 @@
-"""Dormancy alerts and weekly digests (SPEC §8), each sent once, with ops.alert_log as record.
+"""Dormancy alerts and weekly digests, each sent once, with ops.alert_log as record
+(docs/decisions/0004-exactly-once-alerts.md).
 
 The exactly-once protocol, per alert (a dormancy spell, or an organisation's ISO week):
 
@@ -31,6 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from socialmetrics.alerts.delivery import Delivery, MessageRejected
+from socialmetrics.alerts.due import dormant_accounts, unreachable_accounts
 from socialmetrics.alerts.messages import (
     DormantAccount,
     Recipients,
@@ -117,7 +119,7 @@ def send_dormancy_alerts(engine: Engine, delivery: Delivery) -> list[AlertOutcom
     address appears. Returns what this call sent or recorded. Raises AlertDeliveryError after
     trying the rest when some message could not be delivered.
     """
-    accounts = _dormant_accounts(engine)
+    accounts = dormant_accounts(engine)
     done = _finished(engine, DORMANCY)
     pending = []
     for account, comms_email in accounts:
@@ -158,10 +160,10 @@ def send_weekly_digests(engine: Engine, delivery: Delivery, day: date) -> list[A
     week, monday = iso_week(day)
     by_organisation: dict[str, tuple[list[DormantAccount], list[UnreachableAccount]]] = {}
     comms: dict[str, str | None] = {}
-    for account, comms_email in _dormant_accounts(engine):
+    for account, comms_email in dormant_accounts(engine):
         by_organisation.setdefault(account.organisation, ([], []))[0].append(account)
         comms[account.organisation] = comms_email
-    for blind, comms_email in _unreachable_accounts(engine):
+    for blind, comms_email in unreachable_accounts(engine):
         by_organisation.setdefault(blind.organisation, ([], []))[1].append(blind)
         comms[blind.organisation] = comms_email
     done = _finished(engine, DIGEST)
@@ -240,86 +242,6 @@ def _send_all(engine: Engine, delivery: Delivery, pending, build) -> list[AlertO
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-_DORMANT_ACCOUNTS = sa.text(
-    """
-    select
-        dormant.account_key,
-        dormant.organisation,
-        dormant.platform,
-        dormant.account_ref,
-        dormant.display_name,
-        dormant.kind,
-        dormant.owner_email,
-        dormant.followers,
-        dormant.last_post_at,
-        dormant.last_post_on,
-        dormant.days_since_last_post,
-        dormant.dormant_since,
-        dormant.days_dormant,
-        dormant.as_of,
-        dormant.suggested_action,
-        account.opened_on,
-        account.successor_ref,
-        organisation.comms_email
-    from marts.dormant_accounts as dormant
-    left join core.account as account
-        on account.account_key = dormant.account_key
-    left join core.organisation as organisation
-        on organisation.organisation = dormant.organisation
-    order by dormant.organisation, dormant.account_key
-    """
-)
-
-
-def _dormant_accounts(engine: Engine) -> list[tuple[DormantAccount, str | None]]:
-    with engine.connect() as conn:
-        rows = conn.execute(_DORMANT_ACCOUNTS).mappings().all()
-    found = []
-    for row in rows:
-        facts = dict(row)
-        comms_email = facts.pop("comms_email")
-        found.append((DormantAccount(**facts), comms_email))
-    return found
-
-
-_UNREACHABLE_ACCOUNTS = sa.text(
-    """
-    select
-        activity.account_key,
-        activity.organisation,
-        activity.platform,
-        activity.account_ref,
-        activity.display_name,
-        activity.kind,
-        account.owner_email,
-        activity.unreachable_reason as reason,
-        activity.unreachable_detail as detail,
-        activity.day as as_of,
-        organisation.comms_email
-    from marts.account_activity as activity
-    inner join (select max(day) as day from core.loaded_day) as latest
-        on latest.day = activity.day
-    left join core.account as account
-        on account.account_key = activity.account_key
-    left join core.organisation as organisation
-        on organisation.organisation = activity.organisation
-    where activity.status = 'unreachable'
-    order by activity.organisation, activity.account_key
-    """
-)
-
-
-def _unreachable_accounts(engine: Engine) -> list[tuple[UnreachableAccount, str | None]]:
-    with engine.connect() as conn:
-        rows = conn.execute(_UNREACHABLE_ACCOUNTS).mappings().all()
-    found = []
-    for row in rows:
-        facts = dict(row)
-        comms_email = facts.pop("comms_email")
-        found.append((UnreachableAccount(**facts), comms_email))
-    return found
 
 
 def _finished(engine: Engine, kind: str) -> dict[tuple[str, date], str]:

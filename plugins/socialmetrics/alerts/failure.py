@@ -1,4 +1,4 @@
-"""Failure notices to the data engineers (SPEC §8), as an Airflow ``on_failure_callback``.
+"""Failure notices to the data engineers, as an Airflow ``on_failure_callback``.
 
 Put it on every task of a DAG with ``default_args={"on_failure_callback": notify_failure}``:
 a task's callback runs once the task has failed for good (after its retries) and carries the
@@ -76,9 +76,12 @@ def _notify(context) -> None:
     if dag_run_reason is not None:
         key = "-".join(["failure", dag_id, "dagrun", run_id or "run"])
     else:
-        key = "-".join(
-            ["failure", dag_id, task_id or "task", run_id or "run", f"try{try_number or 0}"]
-        )
+        # A mapped task's instances fail one by one: each gets its notice.
+        map_index = getattr(ti, "map_index", -1)
+        task = task_id or "task"
+        if isinstance(map_index, int) and map_index >= 0:
+            task = f"{task}[{map_index}]"
+        key = "-".join(["failure", dag_id, task, run_id or "run", f"try{try_number or 0}"])
     if not recipients:
         log.warning(
             "Variable %s is not set: the failure notice for %s goes to the outbox only",

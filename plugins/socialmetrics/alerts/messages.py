@@ -1,4 +1,4 @@
-"""The alert emails (SPEC §8) as ``email.message.EmailMessage`` objects.
+"""The alert emails (docs/design.md#9-alerts) as ``email.message.EmailMessage`` objects.
 
 Every message has a plain-text part and an HTML alternative rendered from the same facts.
 The HTML is rendered by Jinja2 with autoescaping, so display names, handles and exception
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from urllib.parse import quote
+from pathlib import Path
 
 import jinja2
 
@@ -33,8 +33,16 @@ __all__ = [
 ]
 
 _MESSAGE_ID_DOMAIN = "socialmetrics.alerts"
-_PLATFORM_NAMES = {"x": "X", "facebook": "Facebook", "instagram": "Instagram"}
 _MAX_TRACEBACK_CHARS = 8000
+
+
+def account_label(platform: str, ref: str, display_name: str | None) -> str:
+    """How people name an account: what its platform's connector calls it."""
+    from socialmetrics.platforms import connector_of_platform, platform_name
+
+    connector = connector_of_platform(platform)
+    label = connector.account_label(platform, ref) if connector else None
+    return label or f"{display_name or ref} on {platform_name(platform)}"
 
 
 @dataclass(frozen=True)
@@ -69,24 +77,22 @@ class DormantAccount:
 
     @property
     def label(self) -> str:
-        """How people name the account: ``@handle`` on X, else its display name and platform."""
-        if self.platform == "x":
-            return f"@{self.account_ref}"
-        platform = _PLATFORM_NAMES.get(self.platform, self.platform)
-        return f"{self.display_name or self.account_ref} on {platform}"
+        """How people name the account (its platform's connector says how)."""
+        return account_label(self.platform, self.account_ref, self.display_name)
 
     @property
     def platform_name(self) -> str:
-        return _PLATFORM_NAMES.get(self.platform, self.platform)
+        from socialmetrics.platforms import platform_name
+
+        return platform_name(self.platform)
 
     @property
     def profile_url(self) -> str | None:
         """Public address of the account where the platform has one for its reference."""
-        if self.platform == "x":
-            return f"https://x.com/{quote(self.account_ref, safe='')}"
-        if self.platform == "facebook":
-            return f"https://www.facebook.com/{quote(self.account_ref, safe='')}"
-        return None
+        from socialmetrics.platforms import connector_of_platform
+
+        connector = connector_of_platform(self.platform)
+        return connector.profile_url(self.platform, self.account_ref) if connector else None
 
     @property
     def quiet_for(self) -> str:
@@ -141,10 +147,7 @@ class UnreachableAccount:
 
     @property
     def label(self) -> str:
-        if self.platform == "x":
-            return f"@{self.account_ref}"
-        platform = _PLATFORM_NAMES.get(self.platform, self.platform)
-        return f"{self.display_name or self.account_ref} on {platform}"
+        return account_label(self.platform, self.account_ref, self.display_name)
 
     @property
     def advice(self) -> str:
@@ -184,7 +187,7 @@ class Recipients:
         return bool(self.to)
 
 
-# The three things an owner can do about a dormant account (SPEC §8), in this order.
+# The three things an owner can do about a dormant account, in this order.
 ACTIONS = (
     ("Post", "publish something useful; the first post ends the dormancy."),
     (
@@ -221,8 +224,8 @@ def dormancy_message(
     return _message(
         subject,
         recipients,
-        _TEXT.get_template("dormancy").render(facts),
-        _HTML.get_template("dormancy").render(facts, subject=subject),
+        _TEXT.get_template("dormancy.txt.j2").render(facts),
+        _HTML.get_template("dormancy.html.j2").render(facts, subject=subject),
         message_id=message_id,
     )
 
@@ -256,8 +259,8 @@ def digest_message(
     return _message(
         subject,
         recipients,
-        _TEXT.get_template("digest").render(facts),
-        _HTML.get_template("digest").render(facts, subject=subject),
+        _TEXT.get_template("digest.txt.j2").render(facts),
+        _HTML.get_template("digest.html.j2").render(facts, subject=subject),
         message_id=message_id,
     )
 
@@ -297,8 +300,8 @@ def failure_message(
     return _message(
         subject,
         recipients,
-        _TEXT.get_template("failure").render(facts),
-        _HTML.get_template("failure").render(facts, subject=subject),
+        _TEXT.get_template("failure.txt.j2").render(facts),
+        _HTML.get_template("failure.html.j2").render(facts, subject=subject),
         message_id=None,
     )
 
@@ -315,8 +318,8 @@ def registry_problem_message(
     return _message(
         subject,
         recipients,
-        _TEXT.get_template("registry").render(facts),
-        _HTML.get_template("registry").render(facts, subject=subject),
+        _TEXT.get_template("registry.txt.j2").render(facts),
+        _HTML.get_template("registry.html.j2").render(facts, subject=subject),
         message_id=None,
     )
 
@@ -368,174 +371,17 @@ def _traceback_text(exception: BaseException | str | None) -> str | None:
     return text[-_MAX_TRACEBACK_CHARS:]
 
 
-_TEMPLATES_TEXT = {
-    "dormancy": """\
-{{ account.label }} of {{ account.organisation }} has gone quiet: {{ account.quiet_for }}.
-
-Account:        {{ account.label }}, {{ account.display_name or account.account_ref }} \
-({{ account.platform_name }}){% if account.profile_url %} {{ account.profile_url }}{% endif %}
-Organisation:   {{ account.organisation }}
-Kind:           {{ account.kind }}
-Last post:      {% if account.last_post_day %}{{ account.last_post_day.isoformat() }} \
-({{ account.days_since_last_post }} days since the last post){% else %}never{% endif %}
-Dormant since:  {{ account.dormant_since.isoformat() }} ({{ account.days_dormant }} days)
-Followers:      {{ account.followers_text }}
-Owner:          {{ account.owner_email or "none in the registry" }}
-
-Suggested now: {{ account.suggested_action }}.
-
-What to do, one of:
-{% for name, text in actions %}{{ loop.index }}. {{ name }}: {{ text }}
-{% endfor %}
-You get this email once for this dormant spell. The weekly digest lists every dormant account \
-of {{ account.organisation }}.
-Data as of {{ account.as_of.isoformat() }}.
-""",
-    "digest": """\
-{{ accounts | length }} account{{ "" if accounts | length == 1 else "s" }} of \
-{{ organisation }} {{ "is" if accounts | length == 1 else "are" }} dormant \
-(week {{ iso_week }}, data as of {{ as_of.isoformat() if as_of else "unknown" }}).
-{% for account in accounts %}
-- {{ account.label }} ({{ account.display_name or account.account_ref }}, {{ account.kind }})
-  {{ account.quiet_for }}; dormant {{ account.days_dormant }} days since \
-{{ account.dormant_since.isoformat() }}; {{ account.followers_text }} followers
-  owner: {{ account.owner_email or "none in the registry" }}
-  suggested: {{ account.suggested_action }}
-{% endfor %}{% if accounts %}
-For each: post, hand it over to an active colleague, or close it and redirect its followers.
-{% endif %}{% if unreachable %}
-{{ unreachable | length }} account{{ "" if unreachable | length == 1 else "s" }} could not be \
-seen, so {{ "its" if unreachable | length == 1 else "their" }} silence is not known (never \
-counted as dormant):
-{% for account in unreachable %}
-- {{ account.label }} ({{ account.display_name or account.account_ref }}, {{ account.kind }}): \
-{{ account.reason }}{% if account.detail %} ({{ account.detail }}){% endif %}
-  what to do: {{ account.advice }}
-{% endfor %}{% endif %}""",
-    "registry": """\
-The registry in {{ folder }} has rows the pipeline cannot use. Each is left out of every run \
-until it is fixed; the other accounts run as usual.
-{% for problem in problems %}
-- {{ problem }}{% endfor %}
-
-Fix the file (formats: README 'Registry files'); the next run picks the rows up. You get \
-this email once per problem.
-""",
-    "failure": """\
-{{ headline }}
-
-DAG:        {{ dag_id }}
-Task:       {{ task_id or "none named" }}
-Run:        {{ run_id or "unknown" }}
-Try:        {{ try_number if try_number is not none else "unknown" }}
-Error:      {{ error }}
-Log:        {{ log_url or "no log URL in the callback context" }}
-{% if trace %}
-{{ trace }}{% endif %}
-""",
-}
-
-_TEMPLATES_HTML = {
-    "dormancy": """\
-<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>{{ subject }}</title></head>
-<body style="font-family: sans-serif">
-<p><strong>{{ account.label }}</strong> of {{ account.organisation }} has gone quiet:
-<strong>{{ account.quiet_for }}</strong>.</p>
-<table cellpadding="4">
-<tr><th align="left">Account</th><td>{% if account.profile_url %}
-<a href="{{ account.profile_url }}">{{ account.label }}</a>
-{%- else %}{{ account.label }}{% endif %}, {{ account.display_name or account.account_ref }}
-({{ account.platform_name }})</td></tr>
-<tr><th align="left">Organisation</th><td>{{ account.organisation }}</td></tr>
-<tr><th align="left">Kind</th><td>{{ account.kind }}</td></tr>
-<tr><th align="left">Last post</th><td>{% if account.last_post_day %}\
-{{ account.last_post_day.isoformat() }} ({{ account.days_since_last_post }} days since the \
-last post){% else %}never{% endif %}</td></tr>
-<tr><th align="left">Dormant since</th><td>{{ account.dormant_since.isoformat() }} \
-({{ account.days_dormant }} days)</td></tr>
-<tr><th align="left">Followers</th><td>{{ account.followers_text }}</td></tr>
-<tr><th align="left">Owner</th><td>{{ account.owner_email or "none in the registry" }}</td></tr>
-</table>
-<p>Suggested now: <strong>{{ account.suggested_action }}</strong>.</p>
-<p>What to do, one of:</p>
-<ol>
-{% for name, text in actions %}<li><strong>{{ name }}</strong>: {{ text }}</li>
-{% endfor %}</ol>
-<p style="color: #555">You get this email once for this dormant spell. The weekly digest lists
-every dormant account of {{ account.organisation }}. Data as of {{ account.as_of.isoformat() }}.</p>
-</body></html>
-""",
-    "digest": """\
-<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>{{ subject }}</title></head>
-<body style="font-family: sans-serif">
-<p>{{ accounts | length }} account{{ "" if accounts | length == 1 else "s" }} of
-{{ organisation }} {{ "is" if accounts | length == 1 else "are" }} dormant (week {{ iso_week }},
-data as of {{ as_of.isoformat() if as_of else "unknown" }}).</p>
-<table cellpadding="4" border="1" style="border-collapse: collapse">
-<tr><th>Account</th><th>Kind</th><th>Quiet</th><th>Dormant since</th><th>Followers</th>\
-<th>Owner</th><th>Suggested</th></tr>
-{% for account in accounts %}<tr><td>{{ account.label }}<br>\
-{{ account.display_name or account.account_ref }}</td><td>{{ account.kind }}</td>\
-<td>{{ account.quiet_for }}</td><td>{{ account.dormant_since.isoformat() }} \
-({{ account.days_dormant }} days)</td><td align="right">{{ account.followers_text }}</td>\
-<td>{{ account.owner_email or "none in the registry" }}</td>
-<td>{{ account.suggested_action }}</td></tr>
-{% endfor %}</table>
-{% if accounts %}<p>For each: post, hand it over to an active colleague, or close it and
-redirect its followers.</p>{% endif %}
-{% if unreachable %}<p>{{ unreachable | length }} account{{ "" if unreachable | length == 1
-else "s" }} could not be seen, so their silence is not known (never counted as dormant):</p>
-<table cellpadding="4" border="1" style="border-collapse: collapse">
-<tr><th>Account</th><th>Kind</th><th>Why</th><th>What to do</th></tr>
-{% for account in unreachable %}<tr><td>{{ account.label }}<br>\
-{{ account.display_name or account.account_ref }}</td><td>{{ account.kind }}</td>\
-<td>{{ account.reason }}{% if account.detail %}: {{ account.detail }}{% endif %}</td>\
-<td>{{ account.advice }}</td></tr>
-{% endfor %}</table>{% endif %}
-</body></html>
-""",
-    "registry": """\
-<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>{{ subject }}</title></head>
-<body style="font-family: sans-serif">
-<p>The registry in <code>{{ folder }}</code> has rows the pipeline cannot use. Each is left out
-of every run until it is fixed; the other accounts run as usual.</p>
-<ul>
-{% for problem in problems %}<li>{{ problem }}</li>
-{% endfor %}</ul>
-<p>Fix the file (formats: README 'Registry files'); the next run picks the rows up. You get
-this email once per problem.</p>
-</body></html>
-""",
-    "failure": """\
-<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>{{ subject }}</title></head>
-<body style="font-family: sans-serif">
-<p>{{ headline }}</p>
-<table cellpadding="4">
-<tr><th align="left">DAG</th><td>{{ dag_id }}</td></tr>
-<tr><th align="left">Task</th><td>{{ task_id or "none named" }}</td></tr>
-<tr><th align="left">Run</th><td>{{ run_id or "unknown" }}</td></tr>
-<tr><th align="left">Try</th><td>{{ try_number if try_number is not none else "unknown" }}</td></tr>
-<tr><th align="left">Error</th><td><code>{{ error }}</code></td></tr>
-<tr><th align="left">Log</th><td>{% if log_url %}<a href="{{ log_url }}">{{ log_url }}</a>\
-{% else %}no log URL in the callback context{% endif %}</td></tr>
-</table>
-{% if trace %}<pre>{{ trace }}</pre>{% endif %}
-</body></html>
-""",
-}
-
+# One template per message and part in templates/ (NAME.txt.j2, NAME.html.j2): the text
+# part is not escaped, the HTML part is, and a missing fact is an error, not a blank.
+_TEMPLATES = Path(__file__).parent / "templates"
 _TEXT = jinja2.Environment(
-    loader=jinja2.DictLoader(_TEMPLATES_TEXT),
+    loader=jinja2.FileSystemLoader(_TEMPLATES),
     autoescape=False,
     undefined=jinja2.StrictUndefined,
     keep_trailing_newline=True,
 )
 _HTML = jinja2.Environment(
-    loader=jinja2.DictLoader(_TEMPLATES_HTML),
+    loader=jinja2.FileSystemLoader(_TEMPLATES),
     autoescape=True,
     undefined=jinja2.StrictUndefined,
     keep_trailing_newline=True,

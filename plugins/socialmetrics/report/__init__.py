@@ -1,4 +1,5 @@
-"""The offline HTML report: charts of the marts and the review table of SPEC §1 in one file.
+"""The offline HTML report in one file: charts of the marts and the review table
+(docs/design.md#1-the-problem).
 
 ``write_report(engine, organisation, day, path)`` reads the marts through a SQLAlchemy engine
 and writes a single HTML file whose charts are embedded PNGs (no network, no JavaScript).

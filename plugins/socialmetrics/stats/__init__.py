@@ -1,4 +1,5 @@
-"""Statistics of the consolidation and national marts (SPEC 7.4): scipy, statsmodels, arch.
+"""Statistics of the consolidation and national marts (docs/design.md#8-consolidation-impact):
+scipy, statsmodels, arch.
 
 Pure functions on numpy arrays: ``consolidation`` compares a window of days before a
 consolidation event with one after it (relative change with whole-week block permutation

@@ -1,4 +1,5 @@
-"""Before/after statistics of a consolidation event (SPEC 7.4) that hold on daily data.
+"""Before/after statistics of a consolidation event (docs/design.md#8-consolidation-impact)
+that hold on daily data.
 
 A metric over a window of days is a :class:`DailySeries`: a numerator and a denominator per
 day, and the window's value is sum(numerator) / sum(denominator). With a denominator of 1 per

@@ -1,4 +1,5 @@
-"""The national check of SPEC 7.4: do organisations with more accounts get more engagement?
+"""The national check (docs/design.md#8-consolidation-impact): do organisations with more
+accounts get more engagement?
 
 :func:`organisation_period_summary` reduces organisation x day figures to one row per
 organisation over a period; :func:`spearman_correlation` correlates two of its columns across

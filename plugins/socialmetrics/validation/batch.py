@@ -1,4 +1,5 @@
-"""Validate one landed batch: parse it, run the suites, write accepted and rejected rows.
+"""Parse and validate one landed batch: its connector's parser turns the landing into rows,
+the suites check them, the accepted and rejected rows are written.
 
 Writes Parquet files beside the landing file (no warehouse access, so batches validate in
 parallel even on an embedded DuckDB warehouse) and returns a JSON-able summary for the load.
@@ -11,24 +12,14 @@ from pathlib import Path
 import pandas as pd
 
 from socialmetrics.landing import read_landing
-from socialmetrics.staging import ENTITIES
-from socialmetrics.staging.csv_export import UNREADABLE_EXPECTATION, parse_csv_landing
-from socialmetrics.staging.meta import parse_meta_landing
-from socialmetrics.staging.x import Parsed, parse_x_landing
+from socialmetrics.payloads import ExtractSummary, ValidationSummary
+from socialmetrics.platforms import connector_named
+from socialmetrics.rows import ENTITIES, UNREADABLE_EXPECTATION
 from socialmetrics.validation.validate import REJECTED_COLUMNS, validate_frame
 from socialmetrics.window import RunWindow
 
-PARSERS = {"x": parse_x_landing, "meta": parse_meta_landing}
 
-
-def _parse(extracted: dict, window: RunWindow) -> Parsed:
-    records = read_landing(Path(extracted["landing_file"]))
-    if extracted["platform"] == "csv":
-        return parse_csv_landing(records, window, extracted.get("export_accounts") or [])
-    return PARSERS[extracted["platform"]](records, window, extracted)
-
-
-def validate_batch(extracted: dict, window: RunWindow) -> dict:
+def validate_batch(extracted: ExtractSummary, window: RunWindow) -> ValidationSummary:
     """Validate the landing file named in ``extracted`` (the extract summary).
 
     Returns the extract summary extended with ``files`` (entity -> Parquet of accepted rows),
@@ -38,8 +29,9 @@ def validate_batch(extracted: dict, window: RunWindow) -> dict:
     ``export_cells_readable``; rows superseded by a later copy count as duplicate answers.
     """
     landing = Path(extracted["landing_file"])
-    parsed = _parse(extracted, window)
-    source = "csv_export" if extracted["platform"] == "csv" else "api"
+    connector = connector_named(extracted["connector"])
+    parsed = connector.parse(read_landing(landing), window, extracted)
+    source = connector.source
     unreadable = pd.DataFrame(parsed.unreadable, columns=REJECTED_COLUMNS)
     files, counts, results, rejected = {}, {}, [], [unreadable]
     for entity in ENTITIES:
@@ -52,7 +44,7 @@ def validate_batch(extracted: dict, window: RunWindow) -> dict:
         rejected.append(outcome.rejected)
         results += outcome.results
         unread = int((unreadable["entity"] == entity).sum())
-        if source == "csv_export":
+        if source == "export":
             results.append(_unreadable_result(entity, len(parsed.frames[entity]), unread))
         counts[entity] = {
             "extracted": len(outcome.accepted) + len(outcome.rejected) + unread,
@@ -65,6 +57,7 @@ def validate_batch(extracted: dict, window: RunWindow) -> dict:
     pd.concat(rejected, ignore_index=True).to_parquet(rejected_path, index=False)
     return {
         **{key: value for key, value in extracted.items() if key != "export_accounts"},
+        "source": source,
         "answers": parsed.answers,
         "files": files,
         "rejected": str(rejected_path),
@@ -84,7 +77,7 @@ def _extract_issues(extracted: dict) -> list[dict]:
         for key, detail in accounts.items():
             issues.append(
                 {
-                    "platform": extracted["platform"],
+                    "platform": extracted["connector"],
                     "endpoint": "(extract)",
                     "account_ref": key.split(":", 1)[-1],
                     "account_key": key,

@@ -121,7 +121,7 @@ def _merge_from(conn: Connection, target: MergeTarget, source: str) -> None:
 
 def _greater(columns: tuple[str, ...], left: str, right: str) -> str:
     """SQL: the counts ``columns`` of ``left`` are greater than those of ``right``, compared
-    in turn with null lowest (the order of ``staging.csv_layouts.frames``)."""
+    in turn with null lowest (the order of ``platforms.csv_export.layouts.frames``)."""
     first, rest = columns[0], columns[1:]
     mine, theirs = f"coalesce({left}.{first}, -1)", f"coalesce({right}.{first}, -1)"
     if not rest:

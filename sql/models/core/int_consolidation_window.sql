@@ -58,14 +58,14 @@ event_days as (
     -- before side; its after side stops the day before the next event.
     inner join organisation_days
         on
-            organisation_days.organisation = events.organisation
+            events.organisation = organisation_days.organisation
             and (
                 events.previous_event_date is null
-                or organisation_days.day >= events.previous_event_date
+                or events.previous_event_date <= organisation_days.day
             )
             and (
                 events.next_event_date is null
-                or organisation_days.day < events.next_event_date
+                or events.next_event_date > organisation_days.day
             )
 
 )

@@ -30,8 +30,8 @@ account_days as (
 
     left join post_days
         on
-            post_days.account_key = account_activity.account_key
-            and post_days.published_on = account_activity.day
+            account_activity.account_key = post_days.account_key
+            and account_activity.day = post_days.published_on
 
 ),
 

@@ -78,7 +78,8 @@ read_extents as (
 
 unreachable_reads as (
 
-    select * from account_reads where outcome = 'unreachable'
+    select * from account_reads
+    where outcome = 'unreachable'
 
 ),
 
@@ -109,7 +110,7 @@ x_histories_out_of_reach as (
     from snapshots
 
     inner join accounts
-        on accounts.account_key = snapshots.account_key
+        on snapshots.account_key = accounts.account_key
 
     where accounts.platform = 'x'
 
@@ -127,7 +128,8 @@ account_spans as (
         accounts.closed_on,
         case
             -- Days before the first post within reach are not known to be silent.
-            when x_histories_out_of_reach.account_key is not null
+            when
+                x_histories_out_of_reach.account_key is not null
                 and first_posts.first_post_on is not null
                 then first_posts.first_post_on
             -- An account can have posts older than the registry's opened_on; its history
@@ -143,10 +145,10 @@ account_spans as (
     cross join as_of
 
     left join first_posts
-        on first_posts.account_key = accounts.account_key
+        on accounts.account_key = first_posts.account_key
 
     left join x_histories_out_of_reach
-        on x_histories_out_of_reach.account_key = accounts.account_key
+        on accounts.account_key = x_histories_out_of_reach.account_key
 
 ),
 
@@ -161,7 +163,7 @@ account_thresholds as (
     from accounts
 
     left join dormancy_thresholds as kind_threshold
-        on kind_threshold.kind = accounts.kind
+        on accounts.kind = kind_threshold.kind
 
     left join dormancy_thresholds as default_threshold
         on default_threshold.kind = '*'
@@ -217,8 +219,8 @@ account_day_posts as (
 
     left join post_days
         on
-            post_days.account_key = account_days.account_key
-            and post_days.published_on = account_days.day
+            account_days.account_key = post_days.account_key
+            and account_days.day = post_days.published_on
 
 ),
 
@@ -267,7 +269,7 @@ blind_days as (
     from account_days
 
     inner join read_extents
-        on read_extents.account_key = account_days.account_key
+        on account_days.account_key = read_extents.account_key
 
     where
         account_days.day > coalesce(
@@ -292,7 +294,7 @@ refused_days as (
 
     inner join unreachable_reads
         on
-            unreachable_reads.account_key = blind_days.account_key
+            blind_days.account_key = unreachable_reads.account_key
             and blind_days.day between unreachable_reads.covered_from
             and unreachable_reads.covered_to
 
@@ -308,7 +310,8 @@ unreachable_days as (
             refused_days.detail,
             case
                 when blind_days.last_read_on is null then 'no run could read the account yet'
-                else 'no run has read the account since '
+                else
+                    'no run has read the account since '
                     || cast(blind_days.last_read_on as varchar)
             end
         ) as detail
@@ -319,8 +322,8 @@ unreachable_days as (
 
     left join refused_days
         on
-            refused_days.account_key = blind_days.account_key
-            and refused_days.day = blind_days.day
+            blind_days.account_key = refused_days.account_key
+            and blind_days.day = refused_days.day
             and refused_days.latest_first = 1
 
     where
@@ -348,7 +351,7 @@ snapshot_days as (
     from snapshots
 
     inner join account_spans
-        on account_spans.account_key = snapshots.account_key
+        on snapshots.account_key = account_spans.account_key
 
 ),
 
@@ -369,8 +372,8 @@ account_day_snapshots as (
 
     left join snapshot_days
         on
-            snapshot_days.account_key = account_days.account_key
-            and snapshot_days.day = account_days.day
+            account_days.account_key = snapshot_days.account_key
+            and account_days.day = snapshot_days.day
             and snapshot_days.latest_first = 1
 
 ),
@@ -407,8 +410,8 @@ account_day_changes as (
 
     left join follower_changes
         on
-            follower_changes.account_key = account_day_snapshots.account_key
-            and follower_changes.day = account_day_snapshots.day
+            account_day_snapshots.account_key = follower_changes.account_key
+            and account_day_snapshots.day = follower_changes.day
 
 ),
 
@@ -418,29 +421,61 @@ account_day_anchors as (
     -- running change on their own day.
     select
         account_day_changes.*,
-        max(case when snapshot_followers is not null then day end) over (
-            partition by account_key, snapshot_group
+        max(
+            case
+                when account_day_changes.snapshot_followers is not null then account_day_changes.day
+            end
+        ) over (
+            partition by account_day_changes.account_key, account_day_changes.snapshot_group
         ) as previous_snapshot_day,
-        max(snapshot_followers) over (
-            partition by account_key, snapshot_group
+        max(account_day_changes.snapshot_followers) over (
+            partition by account_day_changes.account_key, account_day_changes.snapshot_group
         ) as previous_followers,
-        max(case when snapshot_followers is not null then net_change_to_day end) over (
-            partition by account_key, snapshot_group
+        max(
+            case
+                when
+                    account_day_changes.snapshot_followers is not null
+                    then account_day_changes.net_change_to_day
+            end
+        ) over (
+            partition by account_day_changes.account_key, account_day_changes.snapshot_group
         ) as previous_net_change,
-        max(case when snapshot_followers is not null then known_change_days_to_day end) over (
-            partition by account_key, snapshot_group
+        max(
+            case
+                when
+                    account_day_changes.snapshot_followers is not null
+                    then account_day_changes.known_change_days_to_day
+            end
+        ) over (
+            partition by account_day_changes.account_key, account_day_changes.snapshot_group
         ) as previous_known_days,
-        max(case when snapshot_followers is not null then day end) over (
-            partition by account_key, next_snapshot_group
+        max(
+            case
+                when account_day_changes.snapshot_followers is not null then account_day_changes.day
+            end
+        ) over (
+            partition by account_day_changes.account_key, account_day_changes.next_snapshot_group
         ) as next_snapshot_day,
-        max(snapshot_followers) over (
-            partition by account_key, next_snapshot_group
+        max(account_day_changes.snapshot_followers) over (
+            partition by account_day_changes.account_key, account_day_changes.next_snapshot_group
         ) as next_followers,
-        max(case when snapshot_followers is not null then net_change_to_day end) over (
-            partition by account_key, next_snapshot_group
+        max(
+            case
+                when
+                    account_day_changes.snapshot_followers is not null
+                    then account_day_changes.net_change_to_day
+            end
+        ) over (
+            partition by account_day_changes.account_key, account_day_changes.next_snapshot_group
         ) as next_net_change,
-        max(case when snapshot_followers is not null then known_change_days_to_day end) over (
-            partition by account_key, next_snapshot_group
+        max(
+            case
+                when
+                    account_day_changes.snapshot_followers is not null
+                    then account_day_changes.known_change_days_to_day
+            end
+        ) over (
+            partition by account_day_changes.account_key, account_day_changes.next_snapshot_group
         ) as next_known_days
 
     from account_day_changes
@@ -528,20 +563,20 @@ account_day_facts as (
     from rolling_posts
 
     inner join account_spans
-        on account_spans.account_key = rolling_posts.account_key
+        on rolling_posts.account_key = account_spans.account_key
 
     inner join account_thresholds
-        on account_thresholds.account_key = rolling_posts.account_key
+        on rolling_posts.account_key = account_thresholds.account_key
 
     inner join account_day_followers
         on
-            account_day_followers.account_key = rolling_posts.account_key
-            and account_day_followers.day = rolling_posts.day
+            rolling_posts.account_key = account_day_followers.account_key
+            and rolling_posts.day = account_day_followers.day
 
     left join unreachable_days
         on
-            unreachable_days.account_key = rolling_posts.account_key
-            and unreachable_days.day = rolling_posts.day
+            rolling_posts.account_key = unreachable_days.account_key
+            and rolling_posts.day = unreachable_days.day
 
 ),
 
@@ -550,11 +585,19 @@ account_day_status as (
     select
         account_day_facts.*,
         case
-            when closed_on is not null and day >= closed_on then 'closed'
+            when
+                account_day_facts.closed_on is not null
+                and account_day_facts.day >= account_day_facts.closed_on
+                then 'closed'
             -- Silence the pipeline could not see is not silence.
-            when unreachable_reason is not null then 'unreachable'
-            when days_since_last_post > dormant_after_days then 'dormant'
-            when last_post_on is null and days_since_opened > dormant_after_days then 'dormant'
+            when account_day_facts.unreachable_reason is not null then 'unreachable'
+            when
+                account_day_facts.days_since_last_post > account_day_facts.dormant_after_days
+                then 'dormant'
+            when
+                account_day_facts.last_post_on is null
+                and account_day_facts.days_since_opened > account_day_facts.dormant_after_days
+                then 'dormant'
             else 'active'
         end as status
 
@@ -598,7 +641,7 @@ account_activity as (
     from account_day_status
 
     inner join accounts
-        on accounts.account_key = account_day_status.account_key
+        on account_day_status.account_key = accounts.account_key
 
 )
 

@@ -72,7 +72,7 @@ dormant_accounts as (
     from dormant_now
 
     inner join accounts
-        on accounts.account_key = dormant_now.account_key
+        on dormant_now.account_key = accounts.account_key
 
 )
 

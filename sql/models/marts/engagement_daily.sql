@@ -1,5 +1,6 @@
--- Engagement per organisation, account kind and day, with the three rates of SPEC 7.2; the
--- days are those of account_activity, so every open account counts from its first day.
+-- Engagement per organisation, account kind and day, with the three rates of
+-- docs/design.md#6-engagement; the days are those of account_activity, so every open account
+-- counts from its first day.
 with
 
 account_activity as (
@@ -33,8 +34,8 @@ account_day_engagement as (
 
     left join post_days
         on
-            post_days.account_key = account_activity.account_key
-            and post_days.published_on = account_activity.day
+            account_activity.account_key = post_days.account_key
+            and account_activity.day = post_days.published_on
 
 ),
 

@@ -1,9 +1,10 @@
--- Share of followers living in the account's area (SPEC 7.3), from the platform's breakdown
--- by city where there is one (Facebook, Instagram: source api_breakdown, the unknown
--- remainder kept) and otherwise from the sampled followers' free-text locations (X: source
--- location_sample). A sample's share is of its followers with a known location, with a 95%
--- Wilson score interval computed here so that BI tools read one agreed number; a breakdown
--- counts every follower, so its share is of all followers and it has no sampling interval.
+-- Share of followers living in the account's area (docs/design.md#7-follower-locality), from
+-- the platform's breakdown by city where there is one (Facebook, Instagram: source
+-- api_breakdown, the unknown remainder kept) and otherwise from the sampled followers'
+-- free-text locations (X: source location_sample). A sample's share is of its followers with a
+-- known location, with a 95% Wilson score interval computed here so that BI tools read one
+-- agreed number; a breakdown counts every follower, so its share is of all followers and it has
+-- no sampling interval.
 with
 
 follower_samples as (
@@ -85,11 +86,11 @@ matched_followers as (
     from located_followers
 
     inner join accounts
-        on accounts.account_key = located_followers.account_key
+        on located_followers.account_key = accounts.account_key
 
     left join area_places
         on
-            area_places.area = accounts.area
+            accounts.area = area_places.area
             and area_places.place_key <> ''
             and position(
                 ' ' || area_places.place_key || ' '
@@ -147,10 +148,10 @@ sample_shares as (
 
     select
         located_counts.*,
-        in_area + outside as followers_known_location,
+        located_counts.in_area + located_counts.outside as followers_known_location,
         -- n is null when no location is known, so the share and its interval are null too
         -- (PostgreSQL raises on division by zero where DuckDB would return null).
-        cast(nullif(in_area + outside, 0) as double precision) as n,
+        cast(nullif(located_counts.in_area + located_counts.outside, 0) as double precision) as n,
         cast(1.959963984540054 as double precision) as z
 
     from located_counts
@@ -161,10 +162,17 @@ wilson_parts as (
 
     select
         sample_shares.*,
-        in_area / n as share_in_area,
-        1 + z * z / n as denominator,
-        in_area / n + z * z / (2 * n) as centre,
-        z * sqrt((in_area / n) * (1 - in_area / n) / n + z * z / (4 * n * n)) as half_width
+        sample_shares.in_area / sample_shares.n as share_in_area,
+        1 + sample_shares.z * sample_shares.z / sample_shares.n as denominator,
+        sample_shares.in_area / sample_shares.n
+        + sample_shares.z * sample_shares.z / (2 * sample_shares.n) as centre,
+        sample_shares.z
+        * sqrt(
+            (sample_shares.in_area / sample_shares.n)
+            * (1 - sample_shares.in_area / sample_shares.n)
+            / sample_shares.n
+            + sample_shares.z * sample_shares.z / (4 * sample_shares.n * sample_shares.n)
+        ) as half_width
 
     from sample_shares
 
@@ -186,7 +194,8 @@ follower_locality as (
         wilson_parts.followers_known_location,
         case
             when wilson_parts.source = 'location_sample' then wilson_parts.share_in_area
-            else wilson_parts.in_area / cast(nullif(wilson_parts.sample_size, 0) as double precision)
+            else
+                wilson_parts.in_area / cast(nullif(wilson_parts.sample_size, 0) as double precision)
         end as share_in_area,
         case
             when wilson_parts.source = 'location_sample' then 'followers_with_known_location'
@@ -194,9 +203,11 @@ follower_locality as (
         end as share_basis,
         case
             when wilson_parts.source = 'location_sample'
-                then 'the most recent followers the platform lists (newest first), at most '
-                || 'socialmetrics_follower_sample_size of them: not a random sample'
-            else 'no sample: the platform counts every follower by city; the followers '
+                then
+                    'the most recent followers the platform lists (newest first), at most '
+                    || 'socialmetrics_follower_sample_size of them: not a random sample'
+            else
+                'no sample: the platform counts every follower by city; the followers '
                 || 'outside the cities it lists (unknown) count as not in the area'
         end as sampling,
         case
@@ -212,12 +223,12 @@ follower_locality as (
     from wilson_parts
 
     inner join accounts
-        on accounts.account_key = wilson_parts.account_key
+        on wilson_parts.account_key = accounts.account_key
 
     left join snapshots
         on
-            snapshots.account_key = wilson_parts.account_key
-            and snapshots.snapshot_date = wilson_parts.sample_date
+            wilson_parts.account_key = snapshots.account_key
+            and wilson_parts.sample_date = snapshots.snapshot_date
 
 )
 

@@ -1,1 +1,0 @@
-"""Platform API connectors (X API v2, Meta Graph API) and their shared HTTP plumbing."""

@@ -1,1 +1,0 @@
-"""Extraction: which accounts to ask for in a run, and the platform batches that ask."""
