@@ -216,3 +216,24 @@ def scenario_registry(scenario, tmp_path_factory):
             writer.writeheader()
             writer.writerows(rows)
     return folder
+
+
+@pytest.fixture(scope="session")
+def few_accounts_registry(scenario_registry, tmp_path_factory):
+    """Norfolk's registry with 6 of its X accounts and both Meta accounts: every kind of
+    account and answer, for the tests that repeat or disturb whole runs (dag.test runs the
+    extracts one after another, so each account adds to every run)."""
+    import csv
+    import shutil
+
+    folder = tmp_path_factory.mktemp("few-accounts") / "registry"
+    shutil.copytree(scenario_registry, folder)
+    with (scenario_registry / "accounts.csv").open(newline="", encoding="utf-8") as source:
+        rows = list(csv.DictReader(source))
+    kept = [row for row in rows if row["platform"] == "x"][:6]
+    kept += [row for row in rows if row["platform"] != "x"]
+    with (folder / "accounts.csv").open("w", newline="", encoding="utf-8") as target:
+        writer = csv.DictWriter(target, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(kept)
+    return folder

@@ -54,11 +54,11 @@ def assert_every_row_accounted_for(engine) -> None:
 
 
 def test_twenty_percent_faults_give_the_same_warehouse_as_no_faults(
-    warehouse_url, scenario, scenario_registry, sandbox, pipeline_env
+    warehouse_url, scenario, few_accounts_registry, sandbox, pipeline_env
 ):
     engine = warehouse_engine(warehouse_url)
     day = scenario.review_date
-    pipeline_env(warehouse_url, sandbox.base_url, sandbox.token, scenario_registry)
+    pipeline_env(warehouse_url, sandbox.base_url, sandbox.token, few_accounts_registry)
     run_window(window_for(day, "clean"))
     clean = table_fingerprints(engine)
     drop_everything(engine)
@@ -69,7 +69,7 @@ def test_twenty_percent_faults_give_the_same_warehouse_as_no_faults(
             warehouse_url,
             faulty.base_url,
             "faulty-token",
-            scenario_registry,
+            few_accounts_registry,
             http_timeout_seconds=1.0,
         )
         run_window(window_for(day, "faulty"))
@@ -83,10 +83,10 @@ def test_twenty_percent_faults_give_the_same_warehouse_as_no_faults(
 
 
 def test_the_same_day_three_times_gives_identical_tables(
-    warehouse_url, scenario, scenario_registry, sandbox, pipeline_env
+    warehouse_url, scenario, few_accounts_registry, sandbox, pipeline_env
 ):
     engine = warehouse_engine(warehouse_url)
-    pipeline_env(warehouse_url, sandbox.base_url, sandbox.token, scenario_registry)
+    pipeline_env(warehouse_url, sandbox.base_url, sandbox.token, few_accounts_registry)
     fingerprints = []
     for attempt in range(3):
         run_window(window_for(scenario.review_date, f"run{attempt}"))
@@ -97,18 +97,18 @@ def test_the_same_day_three_times_gives_identical_tables(
 
 
 def test_bad_token_fails_fast_naming_the_connection_and_loads_nothing_but_its_answers(
-    warehouse_url, scenario, scenario_registry, sandbox, pipeline_env
+    warehouse_url, scenario, few_accounts_registry, sandbox, pipeline_env
 ):
     engine = warehouse_engine(warehouse_url)
     # Four batches per connector (the default), so that six extracts start and each fails.
     pipeline_env(
-        warehouse_url, sandbox.base_url, sandbox.token, scenario_registry, extract_batches=4
+        warehouse_url, sandbox.base_url, sandbox.token, few_accounts_registry, extract_batches=4
     )
     run_window(window_for(scenario.review_date))
     untouched = tuple(schema for schema in ALL_SCHEMAS if schema != "raw")
     before = table_fingerprints(engine, untouched)
     pipeline_env(
-        warehouse_url, sandbox.base_url, "expired-token", scenario_registry, extract_batches=4
+        warehouse_url, sandbox.base_url, "expired-token", few_accounts_registry, extract_batches=4
     )
     calls_before = sum(sandbox.requests_served.values())
     window = window_for(scenario.review_date + timedelta(days=1))
@@ -135,10 +135,10 @@ def test_bad_token_fails_fast_naming_the_connection_and_loads_nothing_but_its_an
 
 
 def test_a_load_killed_midway_leaves_the_warehouse_as_it_was_and_a_retry_completes(
-    warehouse_url, scenario, scenario_registry, sandbox, pipeline_env, tmp_path
+    warehouse_url, scenario, few_accounts_registry, sandbox, pipeline_env, tmp_path
 ):
     engine = warehouse_engine(warehouse_url)
-    pipeline_env(warehouse_url, sandbox.base_url, sandbox.token, scenario_registry)
+    pipeline_env(warehouse_url, sandbox.base_url, sandbox.token, few_accounts_registry)
     run_window(window_for(scenario.review_date))
     before = table_fingerprints(engine, ALL_SCHEMAS)
 

@@ -30,8 +30,10 @@ from socialmetrics.stats.consolidation import (
 )
 from socialmetrics.stats.synthetic_control import synthetic_control
 
-# One pytest-xdist worker runs them all, so each module-scoped simulation is run once.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("calibration")]
+pytestmark = pytest.mark.slow
+# The tests of one simulation share one pytest-xdist worker, so that each module-scoped
+# simulation runs once; the three simulations can run on different workers.
+STEP_GROUP = pytest.mark.xdist_group("calibration-step")
 
 RUNS = 400
 DAYS = 90
@@ -96,7 +98,13 @@ def _simulate(phi: float, step: float, seed: int) -> list[dict]:
     return [_run(days[run], run) for run in range(RUNS)]
 
 
-@pytest.fixture(scope="module", params=[0.3, 0.7], ids=["phi=0.3", "phi=0.7"])
+@pytest.fixture(
+    scope="module",
+    params=[
+        pytest.param(phi, id=f"phi={phi}", marks=pytest.mark.xdist_group(f"calibration-{phi}"))
+        for phi in (0.3, 0.7)
+    ],
+)
 def null_runs(request):
     return request.param, _simulate(request.param, 1.0, seed=11)
 
@@ -132,6 +140,7 @@ def test_95_percent_interval_covers_no_change_in_93_percent_of_null_runs(null_ru
     assert coverage >= MIN_COVERAGE, f"{interval} at phi={phi}: {coverage:.1%} of {RUNS} runs"
 
 
+@STEP_GROUP
 @pytest.mark.parametrize("interval", ["window_ci", "did_ci", "synthetic_ci"])
 def test_95_percent_interval_covers_a_planted_30_percent_step(step_runs, interval):
     coverage = _rate(step_runs, interval, _covers(STEP - 1))
@@ -141,6 +150,7 @@ def test_95_percent_interval_covers_a_planted_30_percent_step(step_runs, interva
 # The segmented regression's level change is a jump against two extrapolated trends, far
 # noisier than a difference of window means: it finds a 30% step in a minority of runs at
 # this carry-over, which the message reports; the other tests must find it in most runs.
+@STEP_GROUP
 @pytest.mark.parametrize(
     "test, least", [("window_p", 0.5), ("did_p", 0.5), ("synthetic_p", 0.5), ("its_p", 0.15)]
 )
