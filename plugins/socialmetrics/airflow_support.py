@@ -10,6 +10,11 @@ import os
 from socialmetrics.errors import ConfigurationError
 
 
+def connection_env_var(conn_id: str) -> str:
+    """The environment variable that defines Airflow connection ``conn_id``."""
+    return f"AIRFLOW_CONN_{conn_id.upper()}"
+
+
 def get_connection(conn_id: str):
     """Return the Airflow connection ``conn_id``; ConfigurationError when it is not defined."""
     from airflow.sdk import BaseHook
@@ -18,7 +23,7 @@ def get_connection(conn_id: str):
         return BaseHook.get_connection(conn_id)
     except Exception as exc:  # Airflow raises several types for "not found"
         if "isn't defined" in str(exc) or "not found" in str(exc).lower():
-            env = f"AIRFLOW_CONN_{conn_id.upper()}"
+            env = connection_env_var(conn_id)
             raise ConfigurationError(
                 f"Airflow connection {conn_id!r} is not defined. Create it in the UI "
                 f"(Admin > Connections) or set the environment variable {env}; see README "

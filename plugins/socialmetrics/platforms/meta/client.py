@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 import requests
 
+from socialmetrics.airflow_support import connection_env_var
 from socialmetrics.platforms.answers import SECRET_PARAM_NAMES, ResponseCallback, ResponseRecord
 from socialmetrics.platforms.http import RetryingClient, RetryOutcome, Verdict, backoff_delay
 from socialmetrics.platforms.meta.errors import (
@@ -140,7 +141,7 @@ class MetaGraphClient(RetryingClient):
         if not access_token:
             raise MetaAuthError(
                 f"Airflow connection {connection_id!r} has no access token. Put a Page access "
-                f"token in the connection's password field ({_conn_env_var(connection_id)}) "
+                f"token in the connection's password field ({connection_env_var(connection_id)}) "
                 "and rerun.",
                 connection_id=connection_id,
             )
@@ -457,10 +458,6 @@ class MetaGraphClient(RetryingClient):
 
 
 # -- helpers --------------------------------------------------------------------------------
-
-
-def _conn_env_var(connection_id: str) -> str:
-    return f"AIRFLOW_CONN_{connection_id.upper()}"
 
 
 def _node(node_id: str) -> str:

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import requests
 
+from socialmetrics.airflow_support import connection_env_var
 from socialmetrics.platforms.answers import SECRET_PARAM_NAMES
 from socialmetrics.platforms.connector import ConnectionUnusable
 from socialmetrics.platforms.http import Verdict
@@ -149,7 +150,7 @@ def auth_error(
     subcode = as_int(error.get("error_subcode"))
     detail = str(error.get("message") or "no detail")
     cid = connection_id
-    env_var = f"AIRFLOW_CONN_{cid.upper()}"
+    env_var = connection_env_var(cid)
     what = f"HTTP {status}, error {code}" + (f"/{subcode}" if subcode else "")
     if code in PERMISSION_CODES:
         message = (

@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from socialmetrics.airflow_support import connection_env_var
 from socialmetrics.errors import ConfigurationError
 from socialmetrics.landing import LandingWriter
 from socialmetrics.platforms.meta import metrics as meta_metrics
@@ -62,7 +63,7 @@ def credentials_from_connection(conn) -> MetaCredentials:
     """
     host = (conn.host or "").rstrip("/")
     schema = (conn.schema or "").strip("/")
-    env_var = f"AIRFLOW_CONN_{conn.conn_id.upper()}"
+    env_var = connection_env_var(conn.conn_id)
     if host and "://" not in host:
         kind = (getattr(conn, "conn_type", None) or "").lower()
         scheme = schema if schema in ("http", "https") else kind if kind == "http" else "https"

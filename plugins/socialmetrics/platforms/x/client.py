@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import requests
 
+from socialmetrics.airflow_support import connection_env_var
 from socialmetrics.platforms.answers import ResponseCallback
 from socialmetrics.platforms.http import RetryingClient, Verdict, backoff_delay, header_int
 from socialmetrics.platforms.session import DEFAULT_TIMEOUT
@@ -116,7 +117,7 @@ class XClient(RetryingClient):
             raise XAuthError(
                 f"Airflow connection {connection_id!r} has no bearer token. "
                 f"Put the X API bearer token in the connection's password field "
-                f"({_conn_env_var(connection_id)}) and rerun.",
+                f"({connection_env_var(connection_id)}) and rerun.",
                 connection_id=connection_id,
             )
         super().__init__(
@@ -433,10 +434,6 @@ class XClient(RetryingClient):
 
 
 # -- helpers -----------------------------------------------------------------------------
-
-
-def _conn_env_var(connection_id: str) -> str:
-    return f"AIRFLOW_CONN_{connection_id.upper()}"
 
 
 def _batches(items: list[str], size: int) -> Iterator[list[str]]:

@@ -15,6 +15,7 @@ from typing import Any
 
 import requests
 
+from socialmetrics.airflow_support import connection_env_var
 from socialmetrics.platforms.connector import ConnectionUnusable
 
 # X API v1.1's "Rate limit exceeded" code, still sent in some v2 error arrays
@@ -182,7 +183,7 @@ def auth_error(
     problem = payload if isinstance(payload, dict) else {}
     title = str(problem.get("title") or response.reason or "")
     detail = problem_text(payload) or response.reason or "no detail"
-    env_var = f"AIRFLOW_CONN_{connection_id.upper()}"
+    env_var = connection_env_var(connection_id)
     cid = connection_id
     if status == 402 or budget_problem(payload):
         return XConnectionError(
