@@ -9,12 +9,14 @@ export AIRFLOW_HOME ?= $(CURDIR)/.airflow
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
+# Cosmos reports usage to a remote endpoint unless told not to.
+export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 # plugins/ is the product; the repository root holds the sandbox, bench and harness packages.
 export PYTHONPATH := $(CURDIR)/plugins:$(CURDIR)
 export NO_PROXY := *
 export SOCIALMETRICS_PROJECT_DIR := $(CURDIR)
 
-.PHONY: venv demo test lint format lock bench sandbox dictionary clean
+.PHONY: venv manifest demo test lint format lock bench sandbox docs clean
 
 venv: $(VENV)/.installed
 
@@ -24,12 +26,21 @@ $(VENV)/.installed: requirements.lock
 	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
 	touch $@
 
+# The dbt manifest Cosmos reads when the DAG is parsed (parsing the DAG never runs dbt).
+MANIFEST := $(CURDIR)/transform/target/manifest.json
+TRANSFORM_SOURCES := $(shell find transform -path transform/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' \) -print)
+
+$(MANIFEST): $(VENV)/.installed $(TRANSFORM_SOURCES)
+	$(BIN)/python -m socialmetrics.transform.manifest > /dev/null
+
+manifest: $(MANIFEST)
+
 $(AIRFLOW_HOME)/.migrated: $(VENV)/.installed
 	mkdir -p $(AIRFLOW_HOME)
 	$(BIN)/airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/db-migrate.log; exit 1)
 	touch $@
 
-demo: $(AIRFLOW_HOME)/.migrated
+demo: $(AIRFLOW_HOME)/.migrated $(MANIFEST)
 	$(BIN)/python -m harness.demo
 
 # One pytest worker per core (pytest-xdist); each worker has its own copy of the Airflow
@@ -37,13 +48,13 @@ demo: $(AIRFLOW_HOME)/.migrated
 # worker. TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= auto
 
-test: $(AIRFLOW_HOME)/.migrated lint
+test: $(AIRFLOW_HOME)/.migrated $(MANIFEST) lint
 	$(BIN)/python -m pytest --numprocesses $(TEST_WORKERS) --dist loadgroup
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/sqlfluff lint sql/models
+	$(BIN)/sqlfluff lint transform/models
 
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
@@ -59,8 +70,9 @@ BENCH_ARGS ?=
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench --scale $(SCALE) --output bench.json $(BENCH_ARGS)
 
-dictionary: $(VENV)/.installed
-	$(BIN)/python -m socialmetrics.warehouse.dictionary
+# The dbt docs site (every model, column, test and the lineage): var/docs/index.html
+docs: $(MANIFEST)
+	$(BIN)/python -m socialmetrics.transform.docs
 
 lock: $(VENV)/.installed
 	$(BIN)/uv pip compile requirements.in --universal --python-version 3.11 -o requirements.lock

@@ -21,7 +21,13 @@ audiences live, for the run's data interval:
    and checks them with Great Expectations; failing rows are quarantined with their reason.
 5. **load** writes raw, staging, quarantine, core and `ops` counts in one transaction
    (connection `warehouse`).
-6. **build_marts** rebuilds the `marts` schema and runs its checks.
+6. **build_marts** (a task group): **choose_release** picks the release schema this run
+   writes (`marts_blue` or `marts_green`, the one `marts` does not show); **dbt_models**
+   builds each dbt model of `transform/` into it with its tests, one task per model
+   (astronomer-cosmos); **build_stat_marts** adds the statistical marts and their tests;
+   **publish_marts** then points every view of `marts` at the new release in one
+   transaction. A failing model or test stops the run before the publish: BI keeps the
+   previous marts, whole.
 7. **send_alerts** emails each newly dormant account's owner and comms lead once per
    dormancy spell, and a weekly digest per organisation (connection `smtp_default`, else
    `.eml` files in `socialmetrics_outbox_dir`). Task failures email the data engineers
@@ -46,11 +52,39 @@ from airflow.sdk import (
     dag,
     get_current_context,
     task,
+    task_group,
 )
 
 from socialmetrics import pipeline
+from socialmetrics.airflow_support import WAREHOUSE_WRITER_POOL
+from socialmetrics.transform.airflow_group import dbt_models
 
 MARTS = Asset("warehouse://marts")
+
+
+@task
+def choose_release(loaded: dict) -> str:
+    return pipeline.choose_release()
+
+
+@task(pool=WAREHOUSE_WRITER_POOL)
+def build_stat_marts(release: str) -> dict:
+    return pipeline.build_stat_marts(release)
+
+
+@task(outlets=[MARTS], pool=WAREHOUSE_WRITER_POOL)
+def publish_marts(release: str, stats: dict) -> dict:
+    return pipeline.publish_marts(release, get_current_context()["run_id"])
+
+
+@task_group
+def build_marts(loaded: dict):
+    """The marts: dbt models into a release schema, the statistics, then one publish."""
+    release = choose_release(loaded)
+    models = dbt_models("dbt_models", release_task_id="build_marts.choose_release")
+    stats = build_stat_marts(release)
+    release >> models >> stats
+    return publish_marts(release, stats)
 
 
 @dag(
@@ -114,10 +148,6 @@ def social_metrics_daily():
     @task
     def load(validated: list[dict]) -> dict:
         return pipeline.load(validated, pipeline.window_from_context(get_current_context()))
-
-    @task(outlets=[MARTS])
-    def build_marts(loaded: dict) -> dict:
-        return pipeline.build_marts()
 
     @task
     def send_alerts(marts: dict) -> dict:

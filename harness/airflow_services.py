@@ -36,6 +36,7 @@ from typing import IO, Any
 import requests
 
 from harness.dag_runner import PipelineEnvironment
+from socialmetrics.airflow_support import WAREHOUSE_WRITER_POOL
 from socialmetrics.paths import PROJECT_DIR
 
 AIRFLOW = Path(sys.executable).with_name("airflow")
@@ -93,6 +94,7 @@ def service_environment(
             "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_DIR / "dags"),
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_DIR / "plugins"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
             "AIRFLOW__CORE__AUTH_MANAGER": (
                 "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
@@ -376,6 +378,34 @@ class AirflowServices:
             )
         if finished.returncode != 0:
             raise AirflowServiceError(f"airflow db migrate failed:\n{_tail(log_path)}")
+        self.create_pools(timeout)
+
+    def create_pools(self, timeout: float = 120) -> None:
+        """The pools the DAG's tasks name: warehouse_writer, one slot for a DuckDB warehouse
+        (one writer per file), four for PostgreSQL."""
+        url = self.env.get("AIRFLOW_CONN_WAREHOUSE", "")
+        slots = "1" if url.startswith("duckdb") or '"duckdb"' in url else "4"
+        log_path = self.log_dir / "pools.log"
+        with log_path.open("wb") as log:
+            finished = subprocess.run(
+                [
+                    str(AIRFLOW),
+                    "pools",
+                    "set",
+                    WAREHOUSE_WRITER_POOL,
+                    slots,
+                    "writes the warehouse",
+                ],
+                env=self.env,
+                cwd=PROJECT_DIR,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                timeout=timeout,
+                check=False,
+            )
+        if finished.returncode != 0:
+            raise AirflowServiceError(f"airflow pools set failed:\n{_tail(log_path)}")
 
     def start(self, names: Iterable[str] = SERVICES) -> None:
         for name in names:

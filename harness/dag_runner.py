@@ -70,6 +70,7 @@ def airflow_env(pipeline: PipelineEnvironment) -> dict[str, str]:
             "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_DIR / "dags"),
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_DIR / "plugins"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
             "GX_ANALYTICS_ENABLED": "false",
             "NO_PROXY": "*",
             "PYTHONPATH": str(PROJECT_DIR / "plugins"),

@@ -25,6 +25,9 @@ def airflow_home_of_this_worker() -> Path | None:
     shutil.copyfile(Path(home) / "airflow.db", worker_home / "airflow.db")
     os.environ["AIRFLOW_HOME"] = str(worker_home)
     os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{worker_home}/airflow.db"
+    # Cosmos keeps dbt's partial-parse state in a cache folder; one per worker, so that two
+    # workers never write the same files.
+    os.environ["AIRFLOW__COSMOS__CACHE_DIR"] = str(worker_home / "cosmos")
     return worker_home
 
 

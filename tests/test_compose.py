@@ -634,9 +634,9 @@ def _psql() -> Path | None:
 def test_db_init_gives_the_pipeline_and_the_bi_login_their_rights(postgres_url, tmp_path):
     """docker/db-init/db-init.sh as the stack runs it, against the test server: then the
     pipeline (no superuser) migrates and builds the marts, and the BI login reads marts only."""
+    from socialmetrics.transform.build import build_marts
     from socialmetrics.warehouse.engine import warehouse_engine
     from socialmetrics.warehouse.migrations import apply_migrations
-    from socialmetrics.warehouse.models import run_models
 
     psql = _psql()
     if psql is None:
@@ -695,7 +695,7 @@ def test_db_init_gives_the_pipeline_and_the_bi_login_their_rights(postgres_url, 
             core_rows.add_loaded_days(conn, core_rows.AS_OF)
             account = core_rows.add_account(conn, "busy", opened_on=core_rows.days_before(40))
             core_rows.add_post(conn, account, core_rows.days_before(3), likes=2)
-        run_models(pipeline)
+        build_marts(pipeline)
         bi = login("bi")
         with bi.connect() as conn:
             assert conn.exec_driver_sql("select count(*) from account_activity").scalar_one()

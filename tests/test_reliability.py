@@ -171,7 +171,10 @@ def test_a_load_killed_midway_leaves_the_warehouse_as_it_was_and_a_retry_complet
 
     assert table_fingerprints(engine, ALL_SCHEMAS) == before
     pipeline.load(validated, window)
-    pipeline.build_marts()
+    release = pipeline.choose_release()
+    pipeline.build_models(release)
+    pipeline.build_stat_marts(release)
+    pipeline.publish_marts(release)
     with engine.connect() as conn:
         days = conn.execute(sa.text("select count(*) from core.loaded_day")).scalar_one()
     assert days == 2

@@ -6,13 +6,14 @@ import sqlalchemy as sa
 
 
 def table_fingerprints(engine, schemas=("core", "marts")) -> dict[str, tuple[int, str]]:
-    """Row count and a checksum of the sorted rows of every table in ``schemas``."""
+    """Row count and a checksum of the sorted rows of every table and view in ``schemas``
+    (the marts are views of the published release)."""
     fingerprints = {}
     with engine.connect() as conn:
         tables = conn.execute(
             sa.text(
                 "select table_schema, table_name from information_schema.tables "
-                "where table_type = 'BASE TABLE' order by 1, 2"
+                "where table_type in ('BASE TABLE', 'VIEW') order by 1, 2"
             )
         ).all()
         for schema, table in tables:

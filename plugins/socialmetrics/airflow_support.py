@@ -9,6 +9,10 @@ import os
 
 from socialmetrics.errors import ConfigurationError
 
+# Every task that writes the warehouse takes a slot of this pool: one slot for DuckDB (one
+# writer per file), several for PostgreSQL (make airflow and docker-compose create it).
+WAREHOUSE_WRITER_POOL = "warehouse_writer"
+
 
 def connection_env_var(conn_id: str) -> str:
     """The environment variable that defines Airflow connection ``conn_id``."""

@@ -8,5 +8,5 @@ from pathlib import Path
 PROJECT_DIR = Path(os.environ.get("SOCIALMETRICS_PROJECT_DIR", Path(__file__).resolve().parents[2]))
 SQL_DIR = PROJECT_DIR / "sql"
 MIGRATIONS_DIR = SQL_DIR / "migrations"
-MODELS_DIR = SQL_DIR / "models"
+TRANSFORM_DIR = PROJECT_DIR / "transform"
 DEMO_REGISTRY_DIR = PROJECT_DIR / "registry" / "demo"

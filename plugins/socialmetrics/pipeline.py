@@ -244,26 +244,69 @@ def load(validated: list[ValidationSummary], window: RunWindow) -> LoadCounts:
 
 
 @fail_fast_on_user_errors
-def build_marts() -> dict:
-    """Rebuild the SQL models (core intermediates and marts), then the statistical marts
-    (consolidation impact, pooled effect, accounts vs engagement), and run every mart's checks.
-    Windows, settling period and resamples come from the Variables (socialmetrics.settings)."""
+def choose_release() -> str:
+    """The release schema this run builds the marts into: the one ``marts`` does not show."""
+    from socialmetrics.transform.publish import next_release_schema
+    from socialmetrics.warehouse.engine import engine_from_airflow
+
+    engine = engine_from_airflow()
+    try:
+        release = next_release_schema(engine)
+    finally:
+        engine.dispose()
+    log.info("this run builds the marts into %s", release)
+    return release
+
+
+@fail_fast_on_user_errors
+def build_models(release: str) -> int:
+    """Build every dbt model and its tests into ``release`` in one ``dbt build``, in this
+    process: what the DAG's Cosmos tasks do a model each, for callers outside Airflow.
+    Returns the number of models and tests dbt ran."""
+    from socialmetrics.transform.dbt_run import build_models as build
+    from socialmetrics.warehouse.engine import engine_from_airflow
+
+    engine = engine_from_airflow()
+    try:
+        return len(build(engine, release))
+    finally:
+        engine.dispose()
+
+
+@fail_fast_on_user_errors
+def build_stat_marts(release: str) -> dict:
+    """Write the statistical marts (consolidation impact, pooled effect, accounts vs
+    engagement) into ``release`` and run their dbt tests. Windows, settling period and
+    resamples come from the Variables (socialmetrics.settings)."""
     from socialmetrics.settings import load_settings
     from socialmetrics.warehouse.engine import engine_from_airflow
-    from socialmetrics.warehouse.models import run_models
-    from socialmetrics.warehouse.stat_marts import build_stat_marts
+    from socialmetrics.warehouse.stat_marts import build_stat_marts as build
 
     settings = load_settings()
     engine = engine_from_airflow()
     try:
-        counts = run_models(engine)
-        counts |= build_stat_marts(
+        counts = build(
             engine,
+            release,
             window_days=settings.impact_window_days,
             settling_days=settings.impact_settling_days,
             period_days=settings.national_period_days,
             n_resamples=settings.stat_resamples,
         )
+    finally:
+        engine.dispose()
+    return counts
+
+
+@fail_fast_on_user_errors
+def publish_marts(release: str, run_id: str | None = None) -> dict:
+    """Point every view of ``marts`` at ``release`` in one transaction; rows per mart."""
+    from socialmetrics.transform.publish import publish_release
+    from socialmetrics.warehouse.engine import engine_from_airflow
+
+    engine = engine_from_airflow()
+    try:
+        counts = publish_release(engine, release, run_id=run_id)
     finally:
         engine.dispose()
     for name, rows in counts.items():

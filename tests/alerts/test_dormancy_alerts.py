@@ -1,4 +1,4 @@
-"""Dormancy alerts and weekly digests read the real marts (built by run_models from hand-made
+"""Dormancy alerts and weekly digests read the real marts (built by build_marts from hand-made
 core rows) and send each alert once, with ops.alert_log as the record, on both warehouses."""
 
 import sys
@@ -15,7 +15,7 @@ from socialmetrics.alerts import (
     send_dormancy_alerts,
     send_weekly_digests,
 )
-from socialmetrics.warehouse.models import run_models
+from socialmetrics.transform.build import build_marts
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "warehouse"))
 from core_rows import (  # noqa: E402
@@ -93,7 +93,7 @@ def build_day(engine, *days: date) -> None:
     """Record loaded days and rebuild the marts, as a pipeline run does."""
     with engine.begin() as conn:
         add_loaded_days(conn, *days)
-    run_models(engine)
+    build_marts(engine)
 
 
 def alert_log(engine) -> list[dict]:

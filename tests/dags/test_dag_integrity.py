@@ -36,6 +36,18 @@ def test_importing_dag_files_loads_no_heavy_library():
     assert json.loads(out.strip().splitlines()[-1]) == []
 
 
+DBT_MODELS = (
+    "int_post_daily",
+    "int_account_activity",
+    "int_organisation_daily",
+    "int_consolidation_window",
+    "account_activity",
+    "dormant_accounts",
+    "engagement_daily",
+    "follower_locality",
+)
+
+
 def test_daily_dag_has_a_fixed_number_of_tasks_and_docs():
     from airflow.dag_processing.dagbag import DagBag
 
@@ -47,7 +59,10 @@ def test_daily_dag_has_a_fixed_number_of_tasks_and_docs():
         "keep_failed_answers",
         "parse_and_validate",
         "load",
-        "build_marts",
+        "build_marts.choose_release",
+        *(f"build_marts.dbt_models.{model}_model_build" for model in DBT_MODELS),
+        "build_marts.build_stat_marts",
+        "build_marts.publish_marts",
         "send_alerts",
     }
     assert "Social metrics daily" in dag.doc_md

@@ -163,7 +163,10 @@ def _run_day(window: RunWindow) -> None:
     extracted = [pipeline.extract(batch, window) for batch in pipeline.plan(window)]
     validated = [pipeline.parse_and_validate(summary, window) for summary in extracted]
     pipeline.load(validated, window)
-    pipeline.build_marts()
+    release = pipeline.choose_release()
+    pipeline.build_models(release)
+    pipeline.build_stat_marts(release)
+    pipeline.publish_marts(release)
 
 
 def test_a_registered_connector_makes_its_platform_a_valid_registry_value(

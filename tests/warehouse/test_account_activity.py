@@ -16,7 +16,7 @@ from core_rows import (
     days_before,
 )
 
-from socialmetrics.warehouse.models import run_models
+from socialmetrics.transform.build import build_marts
 
 
 def test_account_is_dormant_31_days_after_its_last_post(warehouse):
@@ -24,7 +24,7 @@ def test_account_is_dormant_31_days_after_its_last_post(warehouse):
         add_loaded_days(conn, AS_OF)
         key = add_account(conn, "quiet", opened_on=days_before(200))
         posted_at = add_post(conn, key, days_before(31))
-    run_models(warehouse)
+    build_marts(warehouse)
     today = activity_by_day(warehouse, key)[AS_OF]
     assert today["status"] == "dormant"
     assert today["last_post_at"] == posted_at
@@ -38,7 +38,7 @@ def test_account_is_active_29_and_30_days_after_its_last_post(warehouse):
         add_loaded_days(conn, AS_OF)
         key = add_account(conn, "steady", opened_on=days_before(200))
         add_post(conn, key, days_before(30))
-    run_models(warehouse)
+    build_marts(warehouse)
     days = activity_by_day(warehouse, key)
     assert [
         (days[d]["days_since_last_post"], days[d]["status"]) for d in (days_before(1), AS_OF)
@@ -54,7 +54,7 @@ def test_account_that_never_posted_is_dormant_31_days_after_it_opened(warehouse)
     with warehouse.begin() as conn:
         add_loaded_days(conn, AS_OF)
         key = add_account(conn, "silent", opened_on=opened_on)
-    run_models(warehouse)
+    build_marts(warehouse)
     days = activity_by_day(warehouse, key)
     assert days[days_before(1)]["status"] == "active"
     today = days[AS_OF]
@@ -68,7 +68,7 @@ def test_account_that_never_posted_is_active_10_days_after_it_opened(warehouse):
     with warehouse.begin() as conn:
         add_loaded_days(conn, AS_OF)
         key = add_account(conn, "new", opened_on=days_before(10))
-    run_models(warehouse)
+    build_marts(warehouse)
     today = activity_by_day(warehouse, key)[AS_OF]
     assert (today["status"], today["dormant_since"]) == ("active", None)
 
@@ -78,7 +78,7 @@ def test_closed_account_is_closed_from_its_closing_day_and_never_dormant(warehou
     with warehouse.begin() as conn:
         add_loaded_days(conn, AS_OF)
         key = add_account(conn, "gone", opened_on=days_before(200), closed_on=closed_on)
-    run_models(warehouse)
+    build_marts(warehouse)
     days = activity_by_day(warehouse, key)
     assert days[closed_on - timedelta(days=1)]["status"] == "dormant"
     after_closing = [row for day, row in days.items() if day >= closed_on]
@@ -93,7 +93,7 @@ def test_new_post_ends_dormancy_and_dormant_since_marks_each_spell(warehouse):
         key = add_account(conn, "onoff", opened_on=days_before(120))
         add_post(conn, key, first)
         add_post(conn, key, second)
-    run_models(warehouse)
+    build_marts(warehouse)
     days = activity_by_day(warehouse, key)
     spells = [
         (day, row["dormant_since"]) for day, row in days.items() if row["status"] == "dormant"
@@ -115,7 +115,7 @@ def test_last_post_at_is_the_latest_post_on_or_before_the_day(warehouse):
         add_post(conn, key, datetime.combine(day, time(9, 0)))
         late = add_post(conn, key, datetime.combine(day, time(17, 30)))
         add_post(conn, key, AS_OF + timedelta(days=1))
-    run_models(warehouse)
+    build_marts(warehouse)
     days = activity_by_day(warehouse, key)
     assert days[day - timedelta(days=1)]["last_post_at"] is None
     assert [days[d]["last_post_at"] for d in (day, AS_OF)] == [late, late]
@@ -129,7 +129,7 @@ def test_posts_and_engagement_count_the_30_days_ending_each_day(warehouse):
         add_post(conn, key, days_before(60), likes=5)
         add_post(conn, key, days_before(31), likes=7)
         add_post(conn, key, days_before(31), replies=1, quotes=2)
-    run_models(warehouse)
+    build_marts(warehouse)
     days = activity_by_day(warehouse, key)
     windows = {
         n: (
@@ -155,7 +155,7 @@ def test_followers_carry_forward_from_the_latest_snapshot(warehouse):
         key = add_account(conn, "growing", opened_on=days_before(10))
         add_snapshot(conn, key, days_before(7), 100)
         add_snapshot(conn, key, days_before(3), 150)
-    run_models(warehouse)
+    build_marts(warehouse)
     followers = [row["followers"] for row in activity_by_day(warehouse, key).values()]
     assert followers == [None] * 3 + [100] * 4 + [150] * 4
 
@@ -167,7 +167,7 @@ def test_snapshot_taken_before_the_first_day_counts_from_the_first_day(warehouse
         add_snapshot(conn, key, days_before(9), 80)
         add_snapshot(conn, key, days_before(5), 90)
         add_snapshot(conn, key, days_before(1), 95)
-    run_models(warehouse)
+    build_marts(warehouse)
     followers = [row["followers"] for row in activity_by_day(warehouse, key).values()]
     assert followers == [90, 90, 95, 95]
 
@@ -181,7 +181,7 @@ def test_kind_threshold_overrides_the_default(warehouse):
         district = add_account(conn, "north", kind="district", opened_on=days_before(200))
         add_post(conn, officer, days_before(45))
         add_post(conn, district, days_before(45))
-    run_models(warehouse)
+    build_marts(warehouse)
     officer_today = activity_by_day(warehouse, officer)[AS_OF]
     district_today = activity_by_day(warehouse, district)[AS_OF]
     assert (officer_today["status"], officer_today["dormant_after_days"]) == ("active", 60)
@@ -194,7 +194,7 @@ def test_default_threshold_row_applies_to_kinds_without_their_own(warehouse):
         add_threshold(conn, "*", 10)
         key = add_account(conn, "south", kind="district", opened_on=days_before(200))
         add_post(conn, key, days_before(11))
-    run_models(warehouse)
+    build_marts(warehouse)
     today = activity_by_day(warehouse, key)[AS_OF]
     assert (today["status"], today["dormant_since"], today["dormant_after_days"]) == (
         "dormant",
@@ -209,7 +209,7 @@ def test_rows_are_dense_from_the_first_day_to_the_latest_loaded_day(warehouse):
         # A post older than the registry's opened_on starts the account's history.
         key = add_account(conn, "dense", opened_on=days_before(10))
         add_post(conn, key, days_before(15))
-    run_models(warehouse)
+    build_marts(warehouse)
     days = list(activity_by_day(warehouse, key))
     assert days == [days_before(n) for n in range(15, -1, -1)]
 
@@ -222,7 +222,7 @@ def test_x_history_beyond_reach_starts_at_the_first_reachable_post(warehouse):
         key = add_account(conn, "prolific", opened_on=days_before(400))
         add_post(conn, key, days_before(20))
         add_snapshot(conn, key, AS_OF, 9000, post_count=3201)
-    run_models(warehouse)
+    build_marts(warehouse)
     days = activity_by_day(warehouse, key)
     assert min(days) == days_before(20)
     assert {row["status"] for row in days.values()} == {"active"}
@@ -234,7 +234,7 @@ def test_x_history_within_reach_starts_on_the_opening_day(warehouse):
         key = add_account(conn, "complete", opened_on=days_before(400))
         add_post(conn, key, days_before(20))
         add_snapshot(conn, key, AS_OF, 9000, post_count=3200)
-    run_models(warehouse)
+    build_marts(warehouse)
     days = activity_by_day(warehouse, key)
     assert min(days) == days_before(400)
     assert days[days_before(21)]["status"] == "dormant"
@@ -246,7 +246,7 @@ def test_the_x_reach_limit_does_not_apply_to_other_platforms(warehouse):
         key = add_account(conn, "page", platform="facebook", opened_on=days_before(400))
         add_post(conn, key, days_before(20))
         add_snapshot(conn, key, AS_OF, 9000, post_count=50_000)
-    run_models(warehouse)
+    build_marts(warehouse)
     assert min(activity_by_day(warehouse, key)) == days_before(400)
 
 
@@ -256,7 +256,7 @@ def test_post_known_by_its_day_only_dates_the_last_post_without_a_time(warehouse
         key = add_account(conn, "exported", opened_on=days_before(200))
         add_post(conn, key, datetime.combine(days_before(40), time(9, 30)))
         add_day_only_post(conn, key, days_before(31), likes=4)
-    run_models(warehouse)
+    build_marts(warehouse)
     days = activity_by_day(warehouse, key)
     today = days[AS_OF]
     assert (today["last_post_on"], today["last_post_at"]) == (days_before(31), None)
@@ -274,7 +274,7 @@ def test_followers_are_derived_from_a_snapshot_and_the_daily_follows_around_it(w
             conn, key, {days_before(d): (10, 2) for d in range(1, 5)} | {AS_OF: (5, 5)}
         )
         add_snapshot(conn, key, days_before(2), 1000)
-    run_models(warehouse)
+    build_marts(warehouse)
     days = activity_by_day(warehouse, key)
     assert [(row["followers"], row["followers_basis"]) for row in days.values()] == [
         (984, "derived"),  # 1000 - (10 - 2) for day -3 and day -2
@@ -292,7 +292,7 @@ def test_a_day_without_known_follows_stops_the_derivation(warehouse):
         key = add_account(conn, "gap", opened_on=days_before(3))
         add_snapshot(conn, key, days_before(3), 500)
         add_follower_changes(conn, key, {days_before(2): (4, 1), AS_OF: (7, 0)})
-    run_models(warehouse)
+    build_marts(warehouse)
     assert [
         (row["followers"], row["followers_basis"])
         for row in activity_by_day(warehouse, key).values()
@@ -304,7 +304,7 @@ def test_follows_without_any_follower_total_leave_followers_unknown(warehouse):
         add_loaded_days(conn, AS_OF)
         key = add_account(conn, "no_total", opened_on=days_before(1))
         add_follower_changes(conn, key, {days_before(1): (3, 1), AS_OF: (2, 0)})
-    run_models(warehouse)
+    build_marts(warehouse)
     assert [
         (row["followers"], row["followers_basis"], row["new_follows"])
         for row in activity_by_day(warehouse, key).values()

@@ -14,7 +14,7 @@ from core_rows import (
     set_active_post_kinds,
 )
 
-from socialmetrics.warehouse.models import run_models
+from socialmetrics.transform.build import build_marts
 
 
 def test_an_account_the_platform_refuses_is_unreachable_with_its_words(warehouse):
@@ -23,7 +23,7 @@ def test_an_account_the_platform_refuses_is_unreachable_with_its_words(warehouse
         key = add_account(conn, "hidden", opened_on=days_before(400))
         add_read(conn, key, days_before(1), days_before(300))
         add_read(conn, key, AS_OF, days_before(8), reason="protected", detail="not authorized")
-    run_models(warehouse)
+    build_marts(warehouse)
     today = activity_by_day(warehouse, key)[AS_OF]
     assert (today["status"], today["unreachable_reason"]) == ("unreachable", "protected")
     assert today["unreachable_detail"] == "not authorized"
@@ -37,7 +37,7 @@ def test_days_a_run_did_read_stay_as_read_when_a_later_run_is_refused(warehouse)
         add_read(conn, key, days_before(1), days_before(300))
         # The refused run asked for a week back (the look-back), read before.
         add_read(conn, key, AS_OF, days_before(8), reason="protected")
-    run_models(warehouse)
+    build_marts(warehouse)
     days = activity_by_day(warehouse, key)
     assert days[days_before(1)]["status"] == "dormant"
     assert days[days_before(8)]["unreachable_reason"] is None
@@ -50,7 +50,7 @@ def test_an_account_nobody_read_for_more_than_the_stale_days_is_unreachable(ware
         key = add_account(conn, "unseen", opened_on=days_before(400))
         add_post(conn, key, days_before(10))
         add_read(conn, key, days_before(5), days_before(300))
-    run_models(warehouse)
+    build_marts(warehouse)
     days = activity_by_day(warehouse, key)
     # Read up to 5 days ago: 3 days without a read are tolerated, the 4th is not.
     assert [days[days_before(n)]["status"] for n in (3, 2, 1, 0)] == [
@@ -70,7 +70,7 @@ def test_the_stale_days_are_a_setting(warehouse):
         key = add_account(conn, "unseen", opened_on=days_before(400))
         add_post(conn, key, days_before(10))
         add_read(conn, key, days_before(5), days_before(300))
-    run_models(warehouse)
+    build_marts(warehouse)
     assert activity_by_day(warehouse, key)[AS_OF]["status"] == "active"
 
 
@@ -79,7 +79,7 @@ def test_an_account_never_found_is_unreachable_from_the_first_day_tried(warehous
         add_loaded_days(conn, AS_OF)
         key = add_account(conn, "typo", opened_on=days_before(400))
         add_read(conn, key, AS_OF, days_before(400), reason="not_found", detail="no such user")
-    run_models(warehouse)
+    build_marts(warehouse)
     days = activity_by_day(warehouse, key)
     assert {row["status"] for row in days.values()} == {"unreachable"}
 
@@ -90,7 +90,7 @@ def test_an_account_without_any_read_keeps_its_dormancy(warehouse):
         add_loaded_days(conn, AS_OF)
         key = add_account(conn, "legacy", opened_on=days_before(400))
         add_post(conn, key, days_before(40))
-    run_models(warehouse)
+    build_marts(warehouse)
     assert activity_by_day(warehouse, key)[AS_OF]["status"] == "dormant"
 
 
@@ -101,7 +101,7 @@ def test_a_month_of_reposts_alone_is_a_dormant_account(warehouse):
         add_post(conn, key, days_before(45))
         for day in range(31):
             add_post(conn, key, days_before(day), kind="repost")
-    run_models(warehouse)
+    build_marts(warehouse)
     today = activity_by_day(warehouse, key)[AS_OF]
     assert (today["status"], today["days_since_last_post"]) == ("dormant", 45)
     assert (today["posts_last_30_days"], today["reposts_last_30_days"]) == (0, 30)
@@ -114,7 +114,7 @@ def test_replies_and_quotes_count_as_posting(warehouse):
         add_post(conn, key, days_before(45))
         add_post(conn, key, days_before(3), kind="reply")
         add_post(conn, key, days_before(2), kind="quote")
-    run_models(warehouse)
+    build_marts(warehouse)
     today = activity_by_day(warehouse, key)[AS_OF]
     assert (today["status"], today["days_since_last_post"], today["posts_last_30_days"]) == (
         "active",
@@ -129,5 +129,5 @@ def test_the_post_kinds_that_count_as_posting_are_a_setting(warehouse):
         set_active_post_kinds(conn, "original", "reply", "quote", "repost")
         key = add_account(conn, "echo", opened_on=days_before(400))
         add_post(conn, key, days_before(1), kind="repost")
-    run_models(warehouse)
+    build_marts(warehouse)
     assert activity_by_day(warehouse, key)[AS_OF]["status"] == "active"

@@ -10,7 +10,7 @@ from core_rows import (
     fetch,
 )
 
-from socialmetrics.warehouse.models import run_models
+from socialmetrics.transform.build import build_marts
 
 
 def _dormant(engine):
@@ -29,7 +29,7 @@ def test_only_accounts_dormant_on_the_as_of_day_are_listed(warehouse):
         revived = add_account(conn, "revived", opened_on=days_before(200))
         add_post(conn, revived, days_before(100))
         add_post(conn, revived, days_before(2))
-    run_models(warehouse)
+    build_marts(warehouse)
     assert list(_dormant(warehouse)) == [dormant]
 
 
@@ -42,7 +42,7 @@ def test_days_dormant_counts_the_dormant_since_day_and_the_as_of_day(warehouse):
         last_post_at = add_post(conn, posted, days_before(40))
         add_snapshot(conn, posted, days_before(20), 321)
         never = add_account(conn, "never", opened_on=days_before(31))
-    run_models(warehouse)
+    build_marts(warehouse)
     rows = _dormant(warehouse)
     assert rows[posted] | {"suggested_action": None} == {
         "account_key": posted,
@@ -70,7 +70,7 @@ def test_accounts_dormant_under_90_days_are_asked_to_post_again(warehouse):
         add_loaded_days(conn, AS_OF)
         key = add_account(conn, "lapsed", opened_on=days_before(300), successor_ref="norfolk")
         add_post(conn, key, days_before(119))
-    run_models(warehouse)
+    build_marts(warehouse)
     row = _dormant(warehouse)[key]
     assert (row["days_dormant"], row["suggested_action"]) == (
         89,
@@ -87,7 +87,7 @@ def test_accounts_dormant_90_days_or_more_are_redirected_to_their_successor(ware
         add_post(conn, with_successor, days_before(120))
         without = add_account(conn, "older_beat", opened_on=days_before(300))
         add_post(conn, without, days_before(200))
-    run_models(warehouse)
+    build_marts(warehouse)
     rows = _dormant(warehouse)
     assert (rows[with_successor]["days_dormant"], rows[with_successor]["suggested_action"]) == (
         90,

@@ -11,7 +11,7 @@ from core_rows import (
     fetch,
 )
 
-from socialmetrics.warehouse.models import run_models
+from socialmetrics.transform.build import build_marts
 
 DAY = days_before(5)
 
@@ -39,7 +39,7 @@ def test_sums_and_rates_of_a_day_add_up_the_accounts_of_an_organisation_and_kind
         add_post(conn, north, DAY, likes=10, replies=2, impressions=400)
         add_post(conn, south, DAY, likes=20, reposts=8, impressions=600)
         add_post(conn, officer, DAY, likes=100)
-    run_models(warehouse)
+    build_marts(warehouse)
     assert _day(warehouse) == {
         "organisation": "Norfolk Constabulary",
         "kind": "district",
@@ -74,7 +74,7 @@ def test_engagement_per_follower_leaves_out_accounts_without_a_follower_count(wa
         add_snapshot(conn, counted, days_before(50), 2000)
         add_post(conn, counted, DAY, likes=10)
         add_post(conn, uncounted, DAY, likes=90)  # no follower count: on neither side
-    run_models(warehouse)
+    build_marts(warehouse)
     day = _day(warehouse)
     assert (day["engagement"], day["engagement_with_followers"], day["followers"]) == (
         100,
@@ -92,7 +92,7 @@ def test_rates_are_null_when_their_denominator_is_zero_or_unknown(warehouse):
         no_followers = add_account(conn, "empty", kind="officer", opened_on=days_before(100))
         add_snapshot(conn, no_followers, days_before(50), 0)
         add_post(conn, no_followers, DAY, likes=3, impressions=0)
-    run_models(warehouse)
+    build_marts(warehouse)
     quiet = _day(warehouse)
     assert (quiet["posts"], quiet["engagement"], quiet["followers"]) == (0, 0, None)
     assert (
@@ -114,7 +114,7 @@ def test_engagement_per_impression_counts_only_posts_with_impressions(warehouse)
         key = add_account(conn, "mixed", opened_on=days_before(100))
         add_post(conn, key, DAY, likes=10, impressions=1000)
         add_post(conn, key, DAY, likes=30)
-    run_models(warehouse)
+    build_marts(warehouse)
     row = _day(warehouse)
     assert (row["posts"], row["engagement"], row["impressions"], row["posts_with_impressions"]) == (
         2,
@@ -132,7 +132,7 @@ def test_impressions_are_null_when_no_post_of_the_day_reports_them(warehouse):
         key = add_account(conn, "x_only", opened_on=days_before(100))
         add_post(conn, key, DAY, likes=4)
         add_post(conn, key, DAY, replies=6)
-    run_models(warehouse)
+    build_marts(warehouse)
     row = _day(warehouse)
     assert (row["engagement"], row["impressions"], row["posts_with_impressions"]) == (10, None, 0)
     assert row["engagement_per_impression"] is None
@@ -148,6 +148,6 @@ def test_open_accounts_exclude_closed_ones_and_active_accounts_exclude_dormant_o
         add_snapshot(conn, dormant, days_before(90), 70)
         closed = add_account(conn, "closed", opened_on=days_before(100), closed_on=days_before(20))
         add_snapshot(conn, closed, days_before(90), 9000)
-    run_models(warehouse)
+    build_marts(warehouse)
     row = _day(warehouse)
     assert (row["accounts_open"], row["active_accounts"], row["followers"]) == (2, 1, 570)

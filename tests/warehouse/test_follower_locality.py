@@ -5,7 +5,7 @@ import pytest
 from core_rows import add_account, add_follower_sample, add_places, add_snapshot, days_before, fetch
 from scipy.stats import binomtest
 
-from socialmetrics.warehouse.models import run_models
+from socialmetrics.transform.build import build_marts
 
 SAMPLED_ON = days_before(3)
 
@@ -41,7 +41,7 @@ def test_locations_naming_a_place_of_the_area_are_in_area_whatever_their_case_or
             SAMPLED_ON,
             ["NORWICH, UK", "norwich.", "King's Lynn", "Cromer 🌊", "great  yarmouth!"],
         )
-    run_models(warehouse)
+    build_marts(warehouse)
     assert _classes(_sample(warehouse, key)) == (5, 0, 0, 5)
 
 
@@ -50,7 +50,7 @@ def test_locations_naming_no_place_of_the_area_are_outside(warehouse):
         key = _norfolk_account(conn)
         # Ipswich is a place, but of Suffolk; Cromerty only starts like Cromer.
         add_follower_sample(conn, key, SAMPLED_ON, ["London", "Ipswich, Suffolk", "UK", "Cromerty"])
-    run_models(warehouse)
+    build_marts(warehouse)
     assert _classes(_sample(warehouse, key)) == (0, 4, 0, 4)
 
 
@@ -58,7 +58,7 @@ def test_locations_without_letters_are_unknown_and_leave_the_share_null(warehous
     with warehouse.begin() as conn:
         key = _norfolk_account(conn)
         add_follower_sample(conn, key, SAMPLED_ON, ["", None, "🌍", "123"])
-    run_models(warehouse)
+    build_marts(warehouse)
     row = _sample(warehouse, key)
     assert _classes(row) == (0, 0, 4, 4)
     assert (row["followers_known_location"], row["share_in_area"]) == (0, None)
@@ -73,7 +73,7 @@ def test_share_and_wilson_interval_match_scipy(warehouse):
             key = add_account(conn, ref, opened_on=days_before(100))
             locations = ["Norwich"] * in_area + ["London"] * outside + [""] * unknown
             add_follower_sample(conn, key, SAMPLED_ON, locations)
-    run_models(warehouse)
+    build_marts(warehouse)
     for ref, (in_area, outside, _) in cases.items():
         row = _sample(warehouse, f"x:{ref}")
         n = in_area + outside
@@ -92,7 +92,7 @@ def test_followers_come_from_the_snapshot_taken_on_the_sample_date(warehouse):
         add_snapshot(conn, key, days_before(2), 2600)
         add_follower_sample(conn, key, SAMPLED_ON, ["Norwich"])
         add_follower_sample(conn, key, later, ["Norwich"])
-    run_models(warehouse)
+    build_marts(warehouse)
     first, second = _sample(warehouse, key), _sample(warehouse, key, later)
     assert (first["followers"], second["followers"]) == (2500, None)
     assert (first["source"], first["organisation"], first["kind"], first["area"]) == (

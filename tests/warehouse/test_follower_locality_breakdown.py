@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from core_rows import add_account, add_places, days_before, fetch
 
 from socialmetrics.text import place_key
-from socialmetrics.warehouse.models import run_models
+from socialmetrics.transform.build import build_marts
 
 READ_ON = days_before(2)
 
@@ -36,7 +36,7 @@ def test_breakdown_cities_are_classified_and_the_remainder_is_unknown(warehouse)
                 None: 1000,
             },
         )
-    run_models(warehouse)
+    build_marts(warehouse)
     (row,) = fetch(warehouse, "select * from marts.follower_locality where account_key = :k", k=key)
     assert row["source"] == "api_breakdown"
     assert (row["in_area"], row["outside"], row["unknown"], row["sample_size"]) == (

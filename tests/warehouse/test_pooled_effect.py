@@ -14,8 +14,7 @@ import pytest
 from core_rows import add_account, add_consolidation, add_daily_posts, add_loaded_days, fetch
 
 from sandbox.scenario import planted_consolidation_effects
-from socialmetrics.warehouse.models import run_models
-from socialmetrics.warehouse.stat_marts import build_stat_marts
+from socialmetrics.transform.build import StatOptions, build_marts
 
 pytestmark = pytest.mark.slow
 
@@ -41,9 +40,8 @@ def test_pooled_change_covers_the_average_planted_effect(warehouse, scenario, da
             add_daily_posts(conn, key, {d: int(n) for d, n in daily_engagement[org.name].items()})
             if org.consolidation_date:
                 add_consolidation(conn, org.consolidation_date, organisation=org.name)
-    run_models(warehouse)
     # 299 >= the 252 splits of 5 + 5 blocks: the tests and intervals are exact.
-    build_stat_marts(warehouse, n_resamples=299)
+    build_marts(warehouse, StatOptions(n_resamples=299))
     effects = planted_consolidation_effects()
     # The random-effects mean is an average on the log scale: the geometric mean of effects.
     average = math.expm1(sum(map(math.log, effects.values())) / len(effects))

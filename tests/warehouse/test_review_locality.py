@@ -13,7 +13,7 @@ from core_rows import (
 
 from socialmetrics.review import read_review
 from socialmetrics.text import place_key
-from socialmetrics.warehouse.models import run_models
+from socialmetrics.transform.build import build_marts
 
 ORGANISATION = "Norfolk Constabulary"
 
@@ -44,7 +44,7 @@ def test_pooled_share_weighs_accounts_by_followers_and_counts_each_once(warehous
         add_snapshot(conn, large, AS_OF, 9000)
         add_follower_sample(conn, large, AS_OF, ["Norwich"] * 50)
         _breakdown(conn, large, AS_OF, {"Norwich, England": 2250, "Leeds, England": 6750})
-    run_models(warehouse)
+    build_marts(warehouse)
     review = read_review(warehouse, ORGANISATION, AS_OF)
     # By sample size the share would be (4 + 2250 + 50) / (5 + 9000 + 50); by account, 0.525.
     assert review.in_area_share["district"] == (1000 * 0.8 + 9000 * 0.25) / 10000

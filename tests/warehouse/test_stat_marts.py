@@ -1,12 +1,11 @@
 """marts.consolidation_impact and marts.accounts_vs_engagement, built on both warehouses.
 
-Hand-made core rows go through the SQL models (core.int_organisation_daily,
-core.int_consolidation_window) and then build_stat_marts; the tiny fixtures check windows,
+Hand-made core rows go through the whole build (the dbt models, then build_stat_marts,
+then the publish); the tiny fixtures check windows,
 day counts and values exactly, the seeded ones that planted effects come out of the whole
 chain.
 """
 
-from dataclasses import replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -22,14 +21,20 @@ from core_rows import (
     fetch,
 )
 
-from socialmetrics.paths import MODELS_DIR
 from socialmetrics.stats.consolidation import DailySeries, compare_windows
+from socialmetrics.transform.build import StatOptions, build_marts
+from socialmetrics.transform.dbt_run import ModelBuildError
+from socialmetrics.transform.marts import mart
+from socialmetrics.warehouse import stat_marts
 from socialmetrics.warehouse.consolidation_impact_mart import METRICS
-from socialmetrics.warehouse.model_checks import Check, ModelCheckError, load_description
-from socialmetrics.warehouse.models import replace_table, run_models
 from socialmetrics.warehouse.stat_marts import ALL_ORGANISATIONS, build_stat_marts
 
 STAT_MARTS = ["consolidation_impact", "accounts_vs_engagement"]
+STAT_MART_NAMES = [
+    "marts.consolidation_impact",
+    "marts.consolidation_effect_pooled",
+    "marts.accounts_vs_engagement",
+]
 OPENED = date(2024, 5, 1)
 EVENT = date(2024, 6, 20)
 NEXT_EVENT = date(2024, 6, 29)
@@ -90,11 +95,10 @@ def _sorted_rows(engine, table):
 def test_tiny_consolidation_has_exact_windows_values_and_controls(warehouse):
     with warehouse.begin() as conn:
         _tiny(conn)
-    run_models(warehouse)
-    counts = build_stat_marts(
-        warehouse, window_days=5, settling_days=1, n_resamples=FAST, run_id="stats-1"
+    counts = build_marts(
+        warehouse, StatOptions(window_days=5, settling_days=1, n_resamples=FAST), run_id="stats-1"
     )
-    assert counts == {
+    assert {name: counts[name] for name in STAT_MART_NAMES} == {
         "marts.consolidation_impact": 15,
         "marts.consolidation_effect_pooled": 2,
         "marts.accounts_vs_engagement": 4,
@@ -152,28 +156,19 @@ def test_tiny_consolidation_has_exact_windows_values_and_controls(warehouse):
         1,
     )
 
-    recorded = fetch(
-        warehouse,
-        "select model, count(*) as checks, min(cast(success as integer)) as passed "
-        "from ops.model_check_result where run_id = 'stats-1' group by model order by model",
-    )
-    assert [(row["model"], row["passed"]) for row in recorded] == [
-        ("marts.accounts_vs_engagement", 1),
-        ("marts.consolidation_effect_pooled", 1),
-        ("marts.consolidation_impact", 1),
-    ]
+    recorded = fetch(warehouse, "select marts from ops.marts_release where run_id = 'stats-1'")
+    assert recorded == [{"marts": 7}]
 
     # A rebuild on the same data gives identical tables, intervals and p-values included.
     contents = {name: _sorted_rows(warehouse, f"marts.{name}") for name in STAT_MARTS}
-    build_stat_marts(warehouse, window_days=5, settling_days=1, n_resamples=FAST)
+    build_marts(warehouse, StatOptions(window_days=5, settling_days=1, n_resamples=FAST))
     assert {name: _sorted_rows(warehouse, f"marts.{name}") for name in STAT_MARTS} == contents
 
 
 def test_windows_stop_at_a_neighbouring_event_and_the_settling_period(warehouse):
     with warehouse.begin() as conn:
         _tiny(conn)
-    run_models(warehouse)
-    build_stat_marts(warehouse, window_days=10, settling_days=3, n_resamples=FAST)
+    build_marts(warehouse, StatOptions(window_days=10, settling_days=3, n_resamples=FAST))
     first = _impact(warehouse)["posts_per_day"]
     assert (first["before_start"], first["before_end"], first["days_before"]) == (
         date(2024, 6, 10),
@@ -221,8 +216,7 @@ def test_a_planted_25_percent_effect_comes_out_of_the_warehouse(warehouse):
             likes = rng.negative_binomial(50, 50 / (50 + mean))
             series[organisation] = likes
             add_daily_posts(conn, key, {day: int(n) for day, n in zip(days, likes, strict=True)})
-    run_models(warehouse)
-    build_stat_marts(warehouse, window_days=90, n_resamples=999, seed=3)
+    build_marts(warehouse, StatOptions(window_days=90, n_resamples=999, seed=3))
     rows = _impact(warehouse, event_date=event)
     total = rows["total_engagement_per_day"]
     norfolk = series["Norfolk Constabulary"]
@@ -290,8 +284,7 @@ def test_accounts_vs_engagement_rows_and_an_exact_correlation(warehouse):
         add_loaded_days(conn, AS_OF)
         # 1..4 accounts, each with 10, 7, 6, 9 likes a day: totals 10, 14, 18, 36 a day.
         _organisations_with_accounts(conn, [10, 7, 6, 9], days)
-    run_models(warehouse)
-    build_stat_marts(warehouse, period_days=3, n_resamples=FAST)
+    build_marts(warehouse, StatOptions(period_days=3, n_resamples=FAST))
     rows = sorted(
         fetch(warehouse, "select * from marts.accounts_vs_engagement"),
         key=lambda row: (row["row_type"], row["organisation"]),
@@ -337,8 +330,7 @@ def test_a_planted_correlation_across_organisations_is_found_and_a_null_one_is_n
     with warehouse.begin() as conn:
         add_loaded_days(conn, AS_OF)
         _organisations_with_accounts(conn, planted, days)
-    run_models(warehouse)
-    build_stat_marts(warehouse, period_days=3)
+    build_marts(warehouse, StatOptions(period_days=3))
     (found,) = fetch(
         warehouse, "select * from marts.accounts_vs_engagement where row_type = 'summary'"
     )
@@ -353,8 +345,7 @@ def test_a_planted_correlation_across_organisations_is_found_and_a_null_one_is_n
         _organisations_with_accounts(
             conn, [total / n for n, total in enumerate(totals, start=1)], days
         )
-    run_models(warehouse)
-    build_stat_marts(warehouse, period_days=3)
+    build_marts(warehouse, StatOptions(period_days=3))
     (null,) = fetch(
         warehouse, "select * from marts.accounts_vs_engagement where row_type = 'summary'"
     )
@@ -362,85 +353,66 @@ def test_a_planted_correlation_across_organisations_is_found_and_a_null_one_is_n
     assert null["spearman_p_value"] >= 0.05
 
 
-def _comments(engine, table):
+def _comments(engine, view):
     with engine.connect() as conn:
         if engine.dialect.name == "duckdb":
-            table_comment = conn.execute(
+            view_comment = conn.execute(
                 sa.text(
-                    "select comment from duckdb_tables() "
-                    "where schema_name = 'marts' and table_name = :t"
+                    "select comment from duckdb_views() "
+                    "where schema_name = 'marts' and view_name = :v"
                 ),
-                {"t": table},
+                {"v": view},
             ).scalar_one()
             columns = conn.execute(
                 sa.text(
                     "select column_name, comment from duckdb_columns() "
-                    "where schema_name = 'marts' and table_name = :t"
+                    "where schema_name = 'marts' and table_name = :v"
                 ),
-                {"t": table},
+                {"v": view},
             ).all()
         else:
-            table_comment = conn.execute(
-                sa.text("select obj_description(cast(:t as regclass), 'pg_class')"),
-                {"t": f"marts.{table}"},
+            view_comment = conn.execute(
+                sa.text("select obj_description(cast(:v as regclass), 'pg_class')"),
+                {"v": f"marts.{view}"},
             ).scalar_one()
             columns = conn.execute(
                 sa.text(
                     "select attname, col_description(attrelid, attnum) from pg_attribute "
-                    "where attrelid = cast(:t as regclass) and attnum > 0 and not attisdropped"
+                    "where attrelid = cast(:v as regclass) and attnum > 0 and not attisdropped"
                 ),
-                {"t": f"marts.{table}"},
+                {"v": f"marts.{view}"},
             ).all()
-    return table_comment, dict(columns)
+    return view_comment, dict(columns)
 
 
 def test_empty_warehouse_gives_empty_described_marts(warehouse):
-    run_models(warehouse)
-    assert build_stat_marts(warehouse) == {
-        "marts.consolidation_impact": 0,
-        "marts.consolidation_effect_pooled": 0,
-        "marts.accounts_vs_engagement": 0,
-    }
+    counts = build_marts(warehouse)
+    assert {name: counts[name] for name in STAT_MART_NAMES} == dict.fromkeys(STAT_MART_NAMES, 0)
     for name in STAT_MARTS:
-        description = load_description(MODELS_DIR / "marts" / f"{name}.yml")
-        table_comment, column_comments = _comments(warehouse, name)
-        assert table_comment == description.table_comment
-        assert column_comments == {c.name: c.description for c in description.columns}
+        declared = mart(name)
+        view_comment, column_comments = _comments(warehouse, name)
+        assert view_comment == f"Grain: {declared.grain}. {declared.description}"
+        assert column_comments == {c.name: c.description for c in declared.columns}
 
 
-def test_a_failing_check_keeps_the_previous_table_and_is_recorded(warehouse):
+def test_a_failing_test_of_a_statistical_mart_keeps_the_published_marts(warehouse, monkeypatch):
     with warehouse.begin() as conn:
         _tiny(conn)
-    run_models(warehouse)
-    build_stat_marts(warehouse, window_days=5, n_resamples=FAST)
+    build_marts(warehouse, StatOptions(window_days=5, n_resamples=FAST))
     before = _sorted_rows(warehouse, "marts.consolidation_impact")
+    real_frame = stat_marts.consolidation_impact_frame
+
+    def impossible_windows(*args, **kwargs):
+        frame = real_frame(*args, **kwargs)
+        frame["days_before"] = -1
+        return frame
+
+    monkeypatch.setattr(stat_marts, "consolidation_impact_frame", impossible_windows)
     with warehouse.begin() as conn:
-        conn.exec_driver_sql(
-            "create table ops.impact_copy as select * from marts.consolidation_impact"
-        )
-    description = load_description(MODELS_DIR / "marts" / "consolidation_impact.yml")
-    impossible = Check(
-        "expression_is_true(days_before > 100)",
-        "expression_is_true",
-        expression="days_before > 100",
-    )
-    strict = replace(description, checks=(*description.checks, impossible))
-
-    def rebuild(conn):
-        conn.exec_driver_sql(
-            "create table marts.consolidation_impact as select * from ops.impact_copy "
-            "where days_before > 0"
-        )
-
-    with pytest.raises(ModelCheckError, match=r"days_before > 100\): 15 failing row"):
-        replace_table(warehouse, "marts", "consolidation_impact", strict, rebuild, run_id="bad-run")
+        add_daily_posts(conn, "x:north", {AS_OF: 77})
+    with pytest.raises(ModelBuildError, match=r"consolidation_impact_days_before.*_marts\.yml"):
+        build_marts(warehouse, StatOptions(window_days=5, n_resamples=FAST))
     assert _sorted_rows(warehouse, "marts.consolidation_impact") == before
-    failed = fetch(
-        warehouse,
-        "select check_name from ops.model_check_result where run_id = 'bad-run' "
-        "and not success order by check_name",
-    )
-    assert [row["check_name"] for row in failed] == ["expression_is_true(days_before > 100)"]
 
 
 @pytest.mark.parametrize(
@@ -448,4 +420,4 @@ def test_a_failing_check_keeps_the_previous_table_and_is_recorded(warehouse):
 )
 def test_bad_parameters_are_refused(arguments):
     with pytest.raises(ValueError, match=next(iter(arguments))):
-        build_stat_marts(None, **arguments)
+        build_stat_marts(None, "marts_blue", **arguments)

@@ -96,7 +96,7 @@ def organisation_period_summary(
     """One row per organisation over the days period_start..period_end (both included).
 
     ``daily`` has one row per organisation and day with columns organisation, day,
-    active_accounts and engagement (core.int_organisation_daily). Returns organisation, days
+    active_accounts and engagement (intermediate.int_organisation_daily). Returns organisation, days
     (days with data in the period), active_accounts (mean per day), total_engagement,
     engagement_per_day (total / days) and engagement_per_account (total / mean active
     accounts, NaN when that is 0), sorted by organisation; organisations without a day in the

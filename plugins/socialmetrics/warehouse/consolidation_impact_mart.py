@@ -3,7 +3,7 @@ windows compared with block methods, a difference-in-differences against organis
 did not consolidate, placebo and synthetic-control checks, and a segmented regression.
 
 One row per event and metric; the columns are described in
-sql/models/marts/consolidation_impact.yml."""
+transform/models/marts/_marts.yml."""
 
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -22,6 +23,7 @@ def warehouse_engine(url: str) -> Engine:
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "duckdb":
+        release_dbt_duckdb()
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         return sa.create_engine(parsed, poolclass=sa.pool.NullPool)
@@ -33,6 +35,23 @@ def warehouse_engine(url: str) -> Engine:
         f"{backend!r} database; the warehouse must be DuckDB (duckdb:///path.duckdb) or "
         "PostgreSQL (postgresql://user:password@host:5432/db)."
     )
+
+
+def release_dbt_duckdb() -> None:
+    """Close the DuckDB database that dbt-duckdb keeps open in this process, if dbt ran here.
+
+    dbt-duckdb holds its database until the process ends, and DuckDB refuses to open a file
+    again in the same process with another configuration. Airflow's ``dag.test`` runs every
+    task in one process, so a task after a dbt task would otherwise fail to connect.
+    """
+    connections = sys.modules.get("dbt.adapters.duckdb.connections")
+    manager = getattr(connections, "DuckDBConnectionManager", None)
+    if manager is None:
+        return
+    with manager._LOCK:
+        if manager._ENV is not None:
+            manager._ENV.close()
+        manager.close_all_connections()
 
 
 def url_from_connection(conn) -> str:

@@ -3,7 +3,7 @@ difference in differences and the synthetic control (socialmetrics.stats).
 
 socialmetrics.warehouse.stat_marts calls :func:`comparison_columns` for each event and
 metric with the windows it already selected; the columns returned are described in
-sql/models/marts/consolidation_impact.yml.
+transform/models/marts/_marts.yml.
 """
 
 from __future__ import annotations

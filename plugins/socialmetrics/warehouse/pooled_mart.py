@@ -2,7 +2,7 @@
 
 Built by socialmetrics.warehouse.stat_marts from the rows of marts.consolidation_impact it
 has just computed (socialmetrics.stats.pooled does the meta-analysis); described in
-sql/models/marts/consolidation_effect_pooled.yml.
+transform/models/marts/_marts.yml.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """What the statistical marts are computed from, and the small pieces they share.
 
-:func:`read_inputs` reads the as-of day, the intermediate models core.int_organisation_daily
-and core.int_consolidation_window, the consolidation events and each account's open span in
+:func:`read_inputs` reads the as-of day, the intermediate models intermediate.int_organisation_daily
+and intermediate.int_consolidation_window, the consolidation events and each account's open span in
 one go; :func:`metric_series` turns organisation-day totals into the series a metric is
 tested on; :func:`seeded_rng` seeds each statistic by its row's key, so a rerun on the same
 data gives identical numbers."""
@@ -37,8 +37,8 @@ class StatInputs:
     """What the marts are computed from, read from the warehouse in one go."""
 
     as_of: date | None
-    daily: pd.DataFrame  # core.int_organisation_daily
-    windows: pd.DataFrame  # core.int_consolidation_window
+    daily: pd.DataFrame  # intermediate.int_organisation_daily
+    windows: pd.DataFrame  # intermediate.int_consolidation_window
     events: pd.DataFrame  # core.consolidation (organisation, event_date)
     open_spans: pd.DataFrame  # organisation, account_key, first_open_day, last_open_day
 
@@ -51,14 +51,14 @@ def read_inputs(engine: Engine) -> StatInputs:
             conn,
             "select organisation, day, "
             + ", ".join(DAILY_NUMBERS)
-            + " from core.int_organisation_daily order by organisation, day",
+            + " from intermediate.int_organisation_daily order by organisation, day",
         )
         windows = _frame(
             conn,
             "select organisation, event_date, day, day_offset, previous_event_date, "
             "next_event_date, "
             + ", ".join(DAILY_NUMBERS)
-            + " from core.int_consolidation_window order by organisation, event_date, day",
+            + " from intermediate.int_consolidation_window order by organisation, event_date, day",
         )
         events = _frame(
             conn,
@@ -69,7 +69,8 @@ def read_inputs(engine: Engine) -> StatInputs:
         open_spans = _frame(
             conn,
             "select organisation, account_key, min(day) as first_open_day, "
-            "max(day) as last_open_day from marts.account_activity where status <> 'closed' "
+            "max(day) as last_open_day from intermediate.int_account_activity "
+            "where status <> 'closed' "
             "group by organisation, account_key order by organisation, account_key",
         )
     for frame in (daily, windows):

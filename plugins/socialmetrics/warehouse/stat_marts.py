@@ -1,12 +1,13 @@
-"""The statistical marts: marts.consolidation_impact, marts.consolidation_effect_pooled and
-marts.accounts_vs_engagement.
+"""The statistical marts: consolidation_impact, consolidation_effect_pooled and
+accounts_vs_engagement.
 
-Their inputs are SQL models (core.int_organisation_daily, core.int_consolidation_window), so
-run ``socialmetrics.warehouse.models.run_models`` first; the statistics themselves
+Their inputs are dbt models (intermediate.int_organisation_daily,
+intermediate.int_consolidation_window, intermediate.int_account_activity), so they are built
+after the dbt build and into the same release schema; the statistics themselves
 (socialmetrics.stats, scipy) cannot be SQL. :func:`build_stat_marts` reads the models,
-computes, and replaces each mart in one transaction (drop, create with portable column types,
-bulk insert, comments and checks from ``sql/models/marts/<name>.yml``), like the SQL models:
-a mart whose checks fail keeps its previous contents. Every random draw comes from a
+computes, replaces each mart with the column types declared here (their contract, which
+``transform/models/marts/_marts.yml`` repeats for the docs and tests) and runs their dbt
+tests; the release is published only when every test passes. Every random draw comes from a
 generator seeded by ``seed`` and the row's key, so a rerun on the same data gives an
 identical table.
 """
@@ -17,22 +18,21 @@ import logging
 from datetime import timedelta
 
 import pandas as pd
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
-from socialmetrics.paths import MODELS_DIR
 from socialmetrics.stats.consolidation import (
     DEFAULT_RESAMPLES,
     MIN_ITS_DAYS,
 )
 from socialmetrics.stats.national import organisation_period_summary, spearman_correlation
+from socialmetrics.transform.dbt_run import test_stat_marts
+from socialmetrics.transform.marts import MARTS_YML, mart
 from socialmetrics.warehouse import pooled_mart
 from socialmetrics.warehouse.bulk import append_dataframe
 from socialmetrics.warehouse.consolidation_impact_mart import (
     CONSOLIDATION_IMPACT_COLUMNS,
     consolidation_impact_frame,
 )
-from socialmetrics.warehouse.model_checks import CheckResult, ModelCheckError, load_description
-from socialmetrics.warehouse.models import replace_table
 from socialmetrics.warehouse.stat_inputs import (
     StatInputs,
     finite,
@@ -49,7 +49,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-SCHEMA = "marts"
 CONSOLIDATION_IMPACT = "consolidation_impact"
 CONSOLIDATION_EFFECT_POOLED = "consolidation_effect_pooled"
 ACCOUNTS_VS_ENGAGEMENT = "accounts_vs_engagement"
@@ -74,6 +73,7 @@ ACCOUNTS_VS_ENGAGEMENT_COLUMNS: tuple[tuple[str, str], ...] = (
 
 def build_stat_marts(
     engine: Engine,
+    release: str,
     *,
     window_days: int = 90,
     settling_days: int = 0,
@@ -81,18 +81,17 @@ def build_stat_marts(
     seed: int = 0,
     n_resamples: int = DEFAULT_RESAMPLES,
     min_its_days: int = MIN_ITS_DAYS,
-    run_id: str | None = None,
 ) -> dict[str, int]:
-    """Rebuild the three statistical marts; return the rows of each.
+    """Write the three statistical marts into the release schema ``release``; return the
+    rows of each, then run their dbt tests (``transform/models/marts/_marts.yml``).
 
     ``window_days``: length of the before and after windows of each consolidation event;
     ``settling_days``: days from the event date left out before the after window starts;
     ``period_days``: the period of accounts_vs_engagement, the days up to the as-of day (the
     latest core.loaded_day); ``seed``: seeds every bootstrap and permutation;
     ``n_resamples``: bootstrap resamples and permutations per statistic; ``min_its_days``:
-    days with a value needed on each side for the segmented regression. Check results go to
-    ops.model_check_result under ``run_id``. Raises ModelCheckError listing the failing checks
-    (a failing mart keeps its previous contents; the other one is still built).
+    days with a value needed on each side for the segmented regression. Raises
+    ModelBuildError naming the failing tests; the release is then not published.
     """
     for name, value, least in (
         ("window_days", window_days, 1),
@@ -126,26 +125,31 @@ def build_stat_marts(
             ACCOUNTS_VS_ENGAGEMENT_COLUMNS,
         ),
     }
-    row_counts: dict[str, int] = {}
-    failures: list[CheckResult] = []
-    for name, (frame, columns) in tables.items():
-        description = load_description(MODELS_DIR / SCHEMA / f"{name}.yml")
-        try:
-            row_counts[f"{SCHEMA}.{name}"] = replace_table(
-                engine,
-                SCHEMA,
-                name,
-                description,
-                lambda conn, name=name, frame=frame, columns=columns: _create_and_fill(
-                    conn, f"{SCHEMA}.{name}", columns, frame
-                ),
-                run_id=run_id,
-            )
-        except ModelCheckError as exc:
-            failures.extend(exc.failures)
-    if failures:
-        raise ModelCheckError(failures, row_counts=row_counts)
+    row_counts = {
+        f"{release}.{name}": _replace(engine, f"{release}.{name}", columns, frame)
+        for name, (frame, columns) in tables.items()
+    }
+    test_stat_marts(engine, release)
     return row_counts
+
+
+def _replace(
+    engine: Engine, qualified: str, columns: tuple[tuple[str, str], ...], frame: pd.DataFrame
+) -> int:
+    """Drop, create with the mart's column types and the constraints ``_marts.yml`` declares
+    for it (not null, checks), and fill, in one transaction."""
+    declared = {column.name: column for column in mart(qualified.split(".")[1]).columns}
+    if [name for name, _ in columns] != list(declared):
+        raise ValueError(f"{qualified}: its columns differ from {MARTS_YML}")
+    definition = ",\n    ".join(
+        " ".join([name, sql_type, *declared[name].constraints]) for name, sql_type in columns
+    )
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"drop table if exists {qualified}")
+        conn.exec_driver_sql(f"create table {qualified} (\n    {definition}\n)")
+        append_dataframe(conn, qualified, frame)
+    log.info("built %s: %d rows", qualified, len(frame))
+    return len(frame)
 
 
 def accounts_vs_engagement_frame(
@@ -208,14 +212,3 @@ def accounts_vs_engagement_frame(
         }
     )
     return typed_frame(pd.DataFrame(rows, columns=names), ACCOUNTS_VS_ENGAGEMENT_COLUMNS)
-
-
-def _create_and_fill(
-    conn: Connection,
-    qualified: str,
-    columns: tuple[tuple[str, str], ...],
-    frame: pd.DataFrame,
-) -> None:
-    definition = ",\n    ".join(f"{name} {sql_type}" for name, sql_type in columns)
-    conn.exec_driver_sql(f"create table {qualified} (\n    {definition}\n)")
-    append_dataframe(conn, qualified, frame)
