@@ -20,7 +20,6 @@ from __future__ import annotations
 import functools
 import json
 import multiprocessing
-import os
 import resource
 import shutil
 import tempfile
@@ -36,6 +35,7 @@ from bench import Result, result
 from harness.dag_run import run_window
 from sandbox.scenario import national_scenario
 from socialmetrics import pipeline
+from socialmetrics.environment import environment
 from socialmetrics.warehouse.engine import warehouse_engine
 from socialmetrics.window import RunWindow
 
@@ -102,20 +102,6 @@ def sandbox_process(
 
 
 # -- the run ------------------------------------------------------------------------------
-
-
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _peak_rss_gib() -> float:
@@ -236,7 +222,7 @@ def measure_e2e(
                 "AIRFLOW_VAR_SOCIALMETRICS_LANDING_DIR": str(folder / "landing"),
                 "AIRFLOW_VAR_SOCIALMETRICS_OUTBOX_DIR": str(folder / "outbox"),
             }
-            with _environment(env), timed_steps() as (spans, peaks, returned):
+            with environment(env), timed_steps() as (spans, peaks, returned):
                 started = time.perf_counter()
                 run_id = run_window(window).run_id
                 finished = time.perf_counter()

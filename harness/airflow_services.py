@@ -361,23 +361,10 @@ class AirflowServices:
         self.stop()
 
     def migrate(self, timeout: float = 300) -> None:
-        """``airflow db migrate``: create or upgrade the metadata database."""
+        """``airflow db migrate``: create or upgrade the metadata database; then the pools."""
         self.home.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        log_path = self.log_dir / "db-migrate.log"
-        with log_path.open("wb") as log:
-            finished = subprocess.run(
-                [str(AIRFLOW), "db", "migrate"],
-                env=self.env,
-                cwd=PROJECT_DIR,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                timeout=timeout,
-                check=False,
-            )
-        if finished.returncode != 0:
-            raise AirflowServiceError(f"airflow db migrate failed:\n{_tail(log_path)}")
+        self._airflow(["db", "migrate"], "db-migrate.log", timeout)
         self.create_pools(timeout)
 
     def create_pools(self, timeout: float = 120) -> None:
@@ -385,17 +372,16 @@ class AirflowServices:
         (one writer per file), four for PostgreSQL."""
         url = self.env.get("AIRFLOW_CONN_WAREHOUSE", "")
         slots = "1" if url.startswith("duckdb") or '"duckdb"' in url else "4"
-        log_path = self.log_dir / "pools.log"
+        command = ["pools", "set", WAREHOUSE_WRITER_POOL, slots, "writes the warehouse"]
+        self._airflow(command, "pools.log", timeout)
+
+    def _airflow(self, args: list[str], log_name: str, timeout: float) -> None:
+        """Run ``airflow <args>`` to completion, its output in ``log_name``; raise with the
+        log's end when it fails."""
+        log_path = self.log_dir / log_name
         with log_path.open("wb") as log:
             finished = subprocess.run(
-                [
-                    str(AIRFLOW),
-                    "pools",
-                    "set",
-                    WAREHOUSE_WRITER_POOL,
-                    slots,
-                    "writes the warehouse",
-                ],
+                [str(AIRFLOW), *args],
                 env=self.env,
                 cwd=PROJECT_DIR,
                 stdin=subprocess.DEVNULL,
@@ -405,7 +391,7 @@ class AirflowServices:
                 check=False,
             )
         if finished.returncode != 0:
-            raise AirflowServiceError(f"airflow pools set failed:\n{_tail(log_path)}")
+            raise AirflowServiceError(f"airflow {' '.join(args)} failed:\n{_tail(log_path)}")
 
     def start(self, names: Iterable[str] = SERVICES) -> None:
         for name in names:

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from socialmetrics.environment import environment
 from socialmetrics.errors import SocialMetricsError
 from socialmetrics.paths import TRANSFORM_DIR
 from socialmetrics.transform.marts import STAT_MARTS_SOURCE
@@ -43,17 +44,8 @@ class NodeResult:
 def dbt_environment(url: str) -> Iterator[Path]:
     """A profiles folder for ``url`` and its environment variables, for one dbt invocation."""
     with tempfile.TemporaryDirectory(prefix="dbt-profile-") as profiles_dir:
-        env = write_profiles(url, Path(profiles_dir))
-        saved = {key: os.environ.get(key) for key in env}
-        os.environ.update(env)
-        try:
+        with environment(write_profiles(url, Path(profiles_dir))):
             yield Path(profiles_dir)
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
 
 
 def target_dir() -> Path:
@@ -85,7 +77,7 @@ def run_dbt(
     with dbt_environment(url) as profiles_dir:
         options += ["--profiles-dir", str(profiles_dir)]
         try:
-            manifest = None if command[0] == "parse" else _parsed_manifest(url, options)
+            manifest = None if command[0] == "parse" else _parsed_manifest(url, options, dbt_vars)
             outcome = dbtRunner(manifest=manifest).invoke([*command, *options])
         finally:
             release_dbt_duckdb()
@@ -107,12 +99,12 @@ def run_dbt(
 _MANIFESTS: dict[tuple, object] = {}
 
 
-def _parsed_manifest(url: str, options: list[str]):
+def _parsed_manifest(url: str, options: list[str], dbt_vars: dict | None):
     from dbt.cli.main import dbtRunner
     from sqlalchemy.engine import make_url
 
     parsed = make_url(url)
-    key = (parsed.get_backend_name(), parsed.host, parsed.port, _option(options, "--vars"))
+    key = (parsed.get_backend_name(), parsed.host, parsed.port, json.dumps(dbt_vars))
     if key not in _MANIFESTS:
         outcome = dbtRunner().invoke(["parse", *options])
         if not outcome.success:
@@ -138,10 +130,6 @@ def _retarget(manifest, database: str) -> None:
         node.database = database
         if getattr(node, "relation_name", None):
             node.relation_name = node.relation_name.replace(f'"{old}".', f'"{database}".', 1)
-
-
-def _option(options: list[str], name: str) -> str | None:
-    return options[options.index(name) + 1] if name in options else None
 
 
 def _node_result(result) -> NodeResult:

@@ -21,11 +21,6 @@ class MartColumn:
     description: str
     constraints: tuple[str, ...] = ()
 
-    @property
-    def definition(self) -> str:
-        """The column as ``create table`` declares it, constraints included."""
-        return " ".join([self.name, self.data_type, *self.constraints])
-
 
 @dataclass(frozen=True)
 class Mart:

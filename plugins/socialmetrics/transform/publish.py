@@ -84,12 +84,7 @@ def _publish_all(
     except sa.exc.DBAPIError as exc:
         if current is None:
             raise
-        reason = str(exc.orig).splitlines()[0]
-        raise PublishError(
-            f"{PUBLIC_SCHEMA}.{current.name} cannot be replaced by the new release "
-            f"({reason}). {_dependents_sentence(conn, current.name)} Nothing was "
-            "published; the marts are as they were."
-        ) from None
+        raise _cannot_replace(conn, current.name, exc) from None
 
 
 def _record_release(conn: Connection, release: str, marts: int, run_id: str | None) -> None:
@@ -133,14 +128,8 @@ def _replace_postgres_view(conn: Connection, view: str, name: str, select: str) 
             conn.exec_driver_sql(f"create or replace view {view} as {select}")
         return
     except sa.exc.DBAPIError as exc:
-        reason = str(exc.orig).splitlines()[0]
-    readers = dependent_views(conn, name)
-    if readers:
-        raise PublishError(
-            f"{view} cannot be replaced by the new release ({reason}). These views read it "
-            f"and need what changed: {', '.join(readers)}; change or drop them, publish, then "
-            "create them again. Nothing was published; the marts are as they were."
-        )
+        if dependent_views(conn, name):
+            raise _cannot_replace(conn, name, exc) from None
     conn.exec_driver_sql(f"drop view {view}")
     conn.exec_driver_sql(f"create view {view} as {select}")
 
@@ -202,13 +191,20 @@ def dependent_views(conn: Connection, name: str) -> list[str]:
     return list(rows)
 
 
-def _dependents_sentence(conn: Connection, name: str) -> str:
+def _cannot_replace(conn: Connection, name: str, exc: sa.exc.DBAPIError) -> PublishError:
+    """The error of a mart's view the database would not replace, naming the views that
+    read it."""
+    reason = str(exc.orig).splitlines()[0]
     views = dependent_views(conn, name)
-    if not views:
-        return "No other view depends on it."
-    return (
-        f"These views read it and need what changed: {', '.join(views)}; change or drop them, "
-        "publish, then create them again."
+    readers = (
+        f"These views read it and need what changed: {', '.join(views)}; change or drop "
+        "them, publish, then create them again."
+        if views
+        else "No other view depends on it."
+    )
+    return PublishError(
+        f"{PUBLIC_SCHEMA}.{name} cannot be replaced by the new release ({reason}). {readers} "
+        "Nothing was published; the marts are as they were."
     )
 
 
