@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 import sqlalchemy as sa
@@ -71,8 +72,12 @@ def registered_arrow(conn: Connection, data: pa.Table, name: str = ARROW_VIEW) -
     dbapi.register(name, data)
     try:
         yield name
-    finally:
-        dbapi.unregister(name)
+    except BaseException:
+        # An aborted DuckDB transaction refuses even unregister; keep the first error.
+        with suppress(duckdb.Error):
+            dbapi.unregister(name)
+        raise
+    dbapi.unregister(name)
 
 
 def column_types(conn: Connection, table: str) -> dict[str, str]:

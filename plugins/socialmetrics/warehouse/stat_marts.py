@@ -17,7 +17,10 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+import duckdb
 import pandas as pd
+import psycopg
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from socialmetrics.stats.consolidation import (
@@ -25,7 +28,7 @@ from socialmetrics.stats.consolidation import (
     MIN_ITS_DAYS,
 )
 from socialmetrics.stats.national import organisation_period_summary, spearman_correlation
-from socialmetrics.transform.dbt_run import test_stat_marts
+from socialmetrics.transform.dbt_run import ModelBuildError, test_stat_marts
 from socialmetrics.transform.marts import MARTS_YML, mart
 from socialmetrics.warehouse import pooled_mart
 from socialmetrics.warehouse.bulk import append_dataframe
@@ -53,6 +56,13 @@ CONSOLIDATION_IMPACT = "consolidation_impact"
 CONSOLIDATION_EFFECT_POOLED = "consolidation_effect_pooled"
 ACCOUNTS_VS_ENGAGEMENT = "accounts_vs_engagement"
 ALL_ORGANISATIONS = "(all organisations)"
+# A COPY (PostgreSQL) or Arrow insert (DuckDB) reaches the driver directly, so its errors may
+# arrive unwrapped by SQLAlchemy.
+_CONSTRAINT_ERRORS = (
+    sa.exc.IntegrityError,
+    psycopg.errors.IntegrityError,
+    duckdb.ConstraintException,
+)
 
 ACCOUNTS_VS_ENGAGEMENT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("row_type", "text"),
@@ -144,10 +154,18 @@ def _replace(
     definition = ",\n    ".join(
         " ".join([name, sql_type, *declared[name].constraints]) for name, sql_type in columns
     )
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f"drop table if exists {qualified}")
-        conn.exec_driver_sql(f"create table {qualified} (\n    {definition}\n)")
-        append_dataframe(conn, qualified, frame)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"drop table if exists {qualified}")
+            conn.exec_driver_sql(f"create table {qualified} (\n    {definition}\n)")
+            append_dataframe(conn, qualified, frame)
+    except _CONSTRAINT_ERRORS as error:
+        first_line = str(getattr(error, "orig", None) or error).splitlines()[0]
+        raise ModelBuildError(
+            f"{qualified}: a computed row breaks a constraint ({first_line}) that "
+            f"{MARTS_YML} declares for it; the release is not published and the marts stay as they were. "
+            "Fix the statistic that produced the row, or the constraint if it is wrong."
+        ) from error
     log.info("built %s: %d rows", qualified, len(frame))
     return len(frame)
 
