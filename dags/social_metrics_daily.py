@@ -23,8 +23,9 @@ audiences live, for the run's data interval:
    (connection `warehouse`).
 6. **build_marts** (a task group): **choose_release** picks the release schema this run
    writes (`marts_blue` or `marts_green`, the one `marts` does not show); **dbt_models**
-   builds each dbt model of `transform/` into it with its tests, one task per model
-   (astronomer-cosmos); **build_stat_marts** adds the statistical marts and their tests;
+   builds every dbt model of `transform/` into it with its tests in one `dbt build`
+   (astronomer-cosmos, watcher mode), with a task per model and per model's tests that
+   shows how each went; **build_stat_marts** adds the statistical marts and their tests;
    **publish_marts** then points every view of `marts` at the new release in one
    transaction. A failing model or test stops the run before the publish: BI keeps the
    previous marts, whole.

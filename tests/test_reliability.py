@@ -19,6 +19,7 @@ from sandbox.server import SandboxServer
 from socialmetrics import pipeline
 from socialmetrics.paths import PROJECT_DIR
 from socialmetrics.warehouse.engine import warehouse_engine
+from socialmetrics.warehouse.migrations import apply_migrations
 from socialmetrics.window import RunWindow
 from warehouse_fingerprints import table_fingerprints
 
@@ -180,3 +181,33 @@ def test_a_load_killed_midway_leaves_the_warehouse_as_it_was_and_a_retry_complet
     assert days == 2
     assert_every_row_accounted_for(engine)
     engine.dispose()
+
+
+def test_a_failing_model_fails_its_own_task_and_the_marts_stay_unpublished(
+    warehouse_url, scenario, few_accounts_registry, sandbox, pipeline_env
+):
+    engine = warehouse_engine(warehouse_url)
+    apply_migrations(engine)
+    with engine.begin() as conn:
+        # A post whose engagement is negative breaks int_post_daily's check constraint.
+        conn.execute(
+            sa.text(
+                "insert into core.post (account_key, post_id, published_at, published_on, "
+                "likes, replies, reposts, quotes, engagement) values ('x:ghost', '1', "
+                ":at, :on, -5, 0, 0, 0, -5)"
+            ),
+            {"at": datetime(2024, 1, 2, 12), "on": date(2024, 1, 2)},
+        )
+    pipeline_env(warehouse_url, sandbox.base_url, sandbox.token, few_accounts_registry)
+    with pytest.raises(DagRunFailed) as failed:
+        run_window(window_for(scenario.review_date))
+    states = dict(failed.value.run.tasks)
+    assert states["build_marts.dbt_models.int_post_daily.run"] == "failed"
+    assert states["build_marts.dbt_models.follower_locality.run"] == "success"
+    assert states["build_marts.publish_marts"] == "upstream_failed"
+    assert "int_post_daily" in "\n".join(failed.value.notices)
+    engine.dispose()
+    engine = warehouse_engine(warehouse_url)  # dbt-duckdb let go of the file in this process
+    with engine.connect() as conn:
+        published = conn.execute(sa.text("select count(*) from ops.marts_release")).scalar()
+    assert published == 0

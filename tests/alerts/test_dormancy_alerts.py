@@ -24,6 +24,7 @@ from core_rows import (  # noqa: E402
     add_loaded_days,
     add_post,
     add_snapshot,
+    add_threshold,
     days_before,
     fetch,
 )
@@ -123,7 +124,7 @@ def shire(warehouse):
 def test_newly_dormant_account_gets_one_email_to_its_owner_and_comms_lead(shire):
     delivery = RecordingDelivery()
     send_dormancy_alerts(shire, delivery)
-    assert delivery.keys == ["dormancy:x:PCRobert:2024-06-16"]
+    assert delivery.keys == ["dormancy:x:PCRobert:2024-05-16"]
     assert delivery.recipients() == ["robert@shire.example", "comms@shire.example"]
 
 
@@ -174,7 +175,39 @@ def test_new_dormancy_spell_after_a_post_is_alerted_again(shire):
     build_day(shire, AS_OF + timedelta(days=40))
     again = RecordingDelivery()
     send_dormancy_alerts(shire, again)
-    assert again.keys == ["dormancy:x:PCRobert:2024-08-01"]
+    assert again.keys == ["dormancy:x:PCRobert:2024-07-01"]
+
+
+def test_a_changed_threshold_does_not_alert_the_same_spell_again(shire):
+    send_dormancy_alerts(shire, RecordingDelivery())
+    with shire.begin() as conn:
+        add_threshold(conn, "*", 40)
+    build_day(shire, AS_OF + timedelta(days=1))
+    assert _dormant_since(shire, "x:PCRobert") == days_before(4)
+    later = RecordingDelivery()
+    send_dormancy_alerts(shire, later)
+    assert later.sent == []
+
+
+def test_a_late_loaded_post_inside_the_alerted_spell_does_not_alert_it_again(shire):
+    send_dormancy_alerts(shire, RecordingDelivery())
+    with shire.begin() as conn:
+        # Published before the alert, loaded after it: the account is still silent since.
+        add_post(conn, "x:PCRobert", days_before(35))
+    build_day(shire, AS_OF + timedelta(days=1))
+    assert _dormant_since(shire, "x:PCRobert") == days_before(4)
+    later = RecordingDelivery()
+    send_dormancy_alerts(shire, later)
+    assert later.sent == []
+
+
+def _dormant_since(engine, account_key):
+    rows = fetch(
+        engine,
+        "select dormant_since from marts.dormant_accounts where account_key = :key",
+        key=account_key,
+    )
+    return rows[0]["dormant_since"]
 
 
 def test_retry_after_a_crash_mid_way_sends_only_the_undelivered_alert(warehouse):
@@ -185,10 +218,10 @@ def test_retry_after_a_crash_mid_way_sends_only_the_undelivered_alert(warehouse)
     crashing = RecordingDelivery(fail_after=1)
     with pytest.raises(AlertDeliveryError, match="SMTP server went away"):
         send_dormancy_alerts(warehouse, crashing)
-    assert crashing.keys == ["dormancy:x:PCAnn:2024-06-16"]
+    assert crashing.keys == ["dormancy:x:PCAnn:2024-05-16"]
     retry = RecordingDelivery()
     send_dormancy_alerts(warehouse, retry)
-    assert retry.keys == ["dormancy:x:PCBob:2024-06-16"]
+    assert retry.keys == ["dormancy:x:PCBob:2024-05-16"]
     assert [
         (row["subject_key"], row["status"], row["attempts"]) for row in alert_log(warehouse)
     ] == [
@@ -205,7 +238,7 @@ def test_a_refused_address_does_not_hold_back_the_other_alerts(warehouse):
     delivery = RefusingDelivery()
     with pytest.raises(AlertDeliveryError, match="ann@refused.example"):
         send_dormancy_alerts(warehouse, delivery)
-    assert delivery.keys == ["dormancy:x:PCBob:2024-06-16"]
+    assert delivery.keys == ["dormancy:x:PCBob:2024-05-16"]
     assert [(row["subject_key"], row["status"]) for row in alert_log(warehouse)] == [
         ("x:PCAnn", "sending"),
         ("x:PCBob", "sent"),
@@ -234,7 +267,7 @@ def test_no_recipient_spell_is_sent_once_an_owner_is_registered(warehouse):
     delivery = RecordingDelivery()
     send_dormancy_alerts(warehouse, delivery)
     assert (delivery.keys, delivery.recipients()) == (
-        ["dormancy:x:Orphan:2024-06-16"],
+        ["dormancy:x:Orphan:2024-05-16"],
         ["new@example.org"],
     )
 

@@ -43,9 +43,13 @@ DBT_MODELS = (
     "int_consolidation_window",
     "account_activity",
     "dormant_accounts",
+    "dormancy_spells",
     "engagement_daily",
     "follower_locality",
 )
+
+
+STEPS = ("run", "test")
 
 
 def test_daily_dag_has_a_fixed_number_of_tasks_and_docs():
@@ -60,7 +64,9 @@ def test_daily_dag_has_a_fixed_number_of_tasks_and_docs():
         "parse_and_validate",
         "load",
         "build_marts.choose_release",
-        *(f"build_marts.dbt_models.{model}_model_build" for model in DBT_MODELS),
+        "build_marts.dbt_models.dbt_producer_watcher",
+        "build_marts.dbt_models.dbt_producer_watcher_done",
+        *(f"build_marts.dbt_models.{model}.{step}" for model in DBT_MODELS for step in STEPS),
         "build_marts.build_stat_marts",
         "build_marts.publish_marts",
         "send_alerts",

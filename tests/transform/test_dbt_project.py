@@ -40,7 +40,7 @@ def _models(manifest, folder):
 
 def test_every_model_has_an_enforced_contract_with_typed_described_columns(manifest):
     models = _models(manifest, "models/")
-    assert len(models) == 8
+    assert len(models) == 9
     for name, node in models.items():
         assert node["config"]["contract"]["enforced"], name
         assert node["columns"], name

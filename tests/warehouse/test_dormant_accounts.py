@@ -58,11 +58,13 @@ def test_days_dormant_counts_the_dormant_since_day_and_the_as_of_day(warehouse):
         "last_post_on": last_post_at.date(),
         "days_since_last_post": 40,
         "dormant_since": days_before(9),
+        "spell_anchor_on": days_before(40),
         "days_dormant": 10,
         "as_of": AS_OF,
         "suggested_action": None,
     }
     assert (rows[never]["days_dormant"], rows[never]["days_since_last_post"]) == (1, None)
+    assert rows[never]["spell_anchor_on"] == days_before(31)
 
 
 def test_accounts_dormant_under_90_days_are_asked_to_post_again(warehouse):

@@ -3,6 +3,13 @@
 
 The exactly-once protocol, per alert (a dormancy spell, or an organisation's ISO week):
 
+0. A dormancy spell is known by its anchor (marts.dormancy_spells.spell_anchor_on: the last
+   post before it, or the opening day), not by the day it started, which moves with the
+   threshold. A spell counts as alerted when an alert for the account was sent for an as-of
+   day on or after the anchor: the account has not posted since that alert, by all the
+   warehouse knows now. So neither a changed threshold nor a late-loaded post that falls
+   inside the spell (which moves the anchor to an earlier day than the alert) alerts again.
+
 1. Claim: insert a 'sending' row into ops.alert_log in its own transaction. Its primary key
    is the alert, so when the row already exists someone has sent or claimed it: a 'sent' (or
    still recipient-less 'no_recipient') row means skip. A 'sending' row is a claim whose
@@ -95,6 +102,7 @@ class _Alert:
     organisation: str
     account_key: str | None
     iso_week: str | None
+    as_of: date | None = None
 
     @property
     def key(self) -> str:
@@ -113,27 +121,31 @@ def send_dormancy_alerts(engine: Engine, delivery: Delivery) -> list[AlertOutcom
     Reads marts.dormant_accounts (build the marts first). The email goes to the account's
     owner (core.account.owner_email) with the organisation's comms lead
     (core.organisation.comms_email) in copy, one address once. A spell is
-    (account_key, dormant_since): it is alerted once, whatever the retries and reruns; a new
-    spell (the account posted, then went quiet again) is alerted again. When neither address
+    (account_key, spell_anchor_on): it is alerted once, whatever the retries, reruns,
+    threshold changes and late-loaded posts (step 0 above); a new spell (the account posted
+    after the alert, then went quiet again) is alerted again. When neither address
     exists the spell is recorded as 'no_recipient' and logged, and it is sent once an
     address appears. Returns what this call sent or recorded. Raises AlertDeliveryError after
     trying the rest when some message could not be delivered.
     """
     accounts = dormant_accounts(engine)
-    done = _finished(engine, DORMANCY)
+    covered = _covered_through(engine)
     pending = []
     for account, comms_email in accounts:
         alert = _Alert(
             DORMANCY,
             account.account_key,
-            account.dormant_since,
+            account.spell_anchor_on,
             account.organisation,
             account.account_key,
             None,
+            account.as_of,
         )
-        status = done.get((alert.subject_key, alert.period_start))
         recipients = Recipients.of([account.owner_email], [comms_email])
-        if status == SENT or (status == NO_RECIPIENT and not recipients):
+        through = covered.get(account.account_key, {})
+        if _on_or_after(through.get(SENT), alert.period_start):
+            continue
+        if not recipients and _on_or_after(through.get(NO_RECIPIENT), alert.period_start):
             continue
         pending.append((alert, recipients, account))
 
@@ -244,6 +256,28 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def _on_or_after(day: date | None, anchor: date) -> bool:
+    return day is not None and day >= anchor
+
+
+def _covered_through(engine: Engine) -> dict[str, dict[str, date]]:
+    """Per account, the latest as-of day a dormancy alert was sent for, and the latest one
+    recorded without a recipient: what decides whether the current spell was alerted (step
+    0). The claim still guards each alert's key against a second attempt."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "select account_key, status, max(as_of) from ops.alert_log "
+                "where alert_kind = 'dormancy' and status in ('sent', 'no_recipient') "
+                "group by account_key, status"
+            )
+        ).all()
+    covered: dict[str, dict[str, date]] = {}
+    for account_key, status, as_of in rows:
+        covered.setdefault(account_key, {})[status] = as_of
+    return covered
+
+
 def _finished(engine: Engine, kind: str) -> dict[tuple[str, date], str]:
     """Status of every logged alert of ``kind`` that needs nothing more (sent/no_recipient).
 
@@ -263,11 +297,11 @@ def _finished(engine: Engine, kind: str) -> dict[tuple[str, date], str]:
 _INSERT_CLAIM = sa.text(
     """
     insert into ops.alert_log (
-        alert_kind, subject_key, period_start, organisation, account_key, iso_week, status,
-        recipients, email_subject, attempts, claimed_at
+        alert_kind, subject_key, period_start, organisation, account_key, iso_week, as_of,
+        status, recipients, email_subject, attempts, claimed_at
     ) values (
-        :kind, :subject_key, :period_start, :organisation, :account_key, :iso_week, :status,
-        :recipients, :email_subject, 1, :now
+        :kind, :subject_key, :period_start, :organisation, :account_key, :iso_week, :as_of,
+        :status, :recipients, :email_subject, 1, :now
     )
     on conflict do nothing
     """
@@ -292,6 +326,7 @@ def _alert_params(alert: _Alert) -> dict:
         "organisation": alert.organisation,
         "account_key": alert.account_key,
         "iso_week": alert.iso_week,
+        "as_of": alert.as_of,
     }
 
 

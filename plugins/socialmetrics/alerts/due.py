@@ -24,6 +24,7 @@ _DORMANT_ACCOUNTS = sa.text(
         dormant.last_post_on,
         dormant.days_since_last_post,
         dormant.dormant_since,
+        dormant.spell_anchor_on,
         dormant.days_dormant,
         dormant.as_of,
         dormant.suggested_action,

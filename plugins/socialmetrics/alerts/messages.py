@@ -67,6 +67,8 @@ class DormantAccount:
     successor_ref: str | None = None
     # The day of the last post; an export may give the day without the time of day.
     last_post_on: date | None = None
+    # What the spell is known by (marts.dormancy_spells): the alert's key.
+    spell_anchor_on: date | None = None
 
     @property
     def last_post_day(self) -> date | None:

@@ -163,8 +163,9 @@ def _replace(
         first_line = str(getattr(error, "orig", None) or error).splitlines()[0]
         raise ModelBuildError(
             f"{qualified}: a computed row breaks a constraint ({first_line}) that "
-            f"{MARTS_YML} declares for it; the release is not published and the marts stay as they were. "
-            "Fix the statistic that produced the row, or the constraint if it is wrong."
+            f"{MARTS_YML} declares for it; the release is not published and the marts "
+            "stay as they were. Fix the statistic that produced the row, or the constraint "
+            "if it is wrong."
         ) from error
     log.info("built %s: %d rows", qualified, len(frame))
     return len(frame)

@@ -636,6 +636,12 @@ account_activity as (
                     + account_day_status.dormant_after_days
                     + 1
         end as dormant_since,
+        -- What a spell is known by whatever the threshold: the day of the last post before it,
+        -- or the opening day of an account that never posted.
+        case
+            when account_day_status.status = 'dormant'
+                then coalesce(account_day_status.last_post_on, account_day_status.opened_on)
+        end as spell_anchor_on,
         account_day_status.dormant_after_days
 
     from account_day_status

@@ -35,6 +35,7 @@ typed_posts as (
 
     select
         posts.account_key,
+        posts.post_id,
         posts.published_on,
         posts.published_at,
         posts.engagement,
@@ -46,6 +47,24 @@ typed_posts as (
 
     left join active_post_kinds
         on active_post_kinds.post_kind = coalesce(posts.post_kind, 'original')
+
+),
+
+-- The first post of each day that counts as posting: the post that ends a dormancy spell.
+ranked_posts as (
+
+    select
+        typed_posts.*,
+        case
+            when typed_posts.is_active
+                then row_number() over (
+                    partition by
+                        typed_posts.account_key, typed_posts.published_on, typed_posts.is_active
+                    order by typed_posts.published_at nulls last, typed_posts.post_id
+                )
+        end as active_rank
+
+    from typed_posts
 
 ),
 
@@ -65,9 +84,11 @@ post_days as (
         cast(
             sum(case when impressions is not null then engagement end) as bigint
         ) as engagement_with_impressions,
-        max(case when is_active then published_at end) as last_published_at
+        max(case when is_active then published_at end) as last_published_at,
+        max(case when active_rank = 1 then post_id end) as first_post_id,
+        max(case when active_rank = 1 then published_at end) as first_published_at
 
-    from typed_posts
+    from ranked_posts
 
     group by account_key, published_on
 

@@ -57,6 +57,7 @@ dormant_accounts as (
         dormant_now.last_post_on,
         dormant_now.days_since_last_post,
         dormant_now.dormant_since,
+        dormant_now.spell_anchor_on,
         dormant_now.days_dormant,
         dormant_now.as_of,
         case
