@@ -68,7 +68,7 @@ def test_marts_are_views_of_the_published_release_with_the_contract_columns(ware
             )
         ).all()
     assert {kind for _, kind in kinds} == {"VIEW"}
-    assert len(kinds) == 7
+    assert len(kinds) == 8
 
 
 def test_a_failing_model_keeps_every_published_mart(warehouse):
