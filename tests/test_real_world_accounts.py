@@ -51,7 +51,14 @@ def quirks_registry(scenario, tmp_path_factory):
     return folder
 
 
-@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+# Each engine's tests stay on one pytest-xdist worker, so the module's runs are made once.
+@pytest.fixture(
+    scope="module",
+    params=[
+        pytest.param(engine, marks=pytest.mark.xdist_group(f"real-world-{engine}"))
+        for engine in ("duckdb", "postgres")
+    ],
+)
 def two_runs(request, sandbox, quirks_registry, tmp_path_factory):
     """The day before the rename and a day after it, each run when it would be scheduled;
     once per warehouse engine for the whole module (the runs are what the tests read)."""

@@ -261,7 +261,7 @@ def choose_release() -> str:
 @fail_fast_on_user_errors
 def build_models(release: str) -> int:
     """Build every dbt model and its tests into ``release`` in one ``dbt build``, in this
-    process: what the DAG's Cosmos tasks do a model each, for callers outside Airflow.
+    process: what the DAG's Cosmos producer task does, for callers outside Airflow.
     Returns the number of models and tests dbt ran."""
     from socialmetrics.transform.dbt_run import build_models as build
     from socialmetrics.warehouse.engine import engine_from_airflow

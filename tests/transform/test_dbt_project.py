@@ -14,6 +14,9 @@ from socialmetrics.warehouse import pooled_mart
 from socialmetrics.warehouse.consolidation_impact_mart import CONSOLIDATION_IMPACT_COLUMNS
 from socialmetrics.warehouse.stat_marts import ACCOUNTS_VS_ENGAGEMENT_COLUMNS
 
+# One pytest-xdist worker runs every test here, so the module's parse of the project is made once.
+pytestmark = pytest.mark.xdist_group("dbt-project")
+
 PYTHON_COLUMNS = {
     "consolidation_impact": CONSOLIDATION_IMPACT_COLUMNS,
     "consolidation_effect_pooled": pooled_mart.COLUMNS,

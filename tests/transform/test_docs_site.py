@@ -12,6 +12,9 @@ import pytest
 
 from socialmetrics.transform.docs import write_docs
 
+# One pytest-xdist worker runs every test here, so the module's docs site is built once.
+pytestmark = pytest.mark.xdist_group("dbt-docs-site")
+
 CHROMIUM = "/usr/bin/chromium"
 
 

@@ -1,8 +1,8 @@
 """The dbt models as Airflow tasks (astronomer-cosmos, watcher execution mode): one task runs
 ``dbt build`` over the whole project once (``dbt_producer_watcher``), and one task per model
 reports that model's build and tests from it, so the grid shows which model failed and its
-log says why, at the cost of one dbt start-up per run instead of one per model. A model task
-that is retried builds its model on its own. The project is read from the manifest ``make``
+log says why, at the cost of one dbt start-up per run instead of one per model. A failed
+model task that is cleared in the UI builds its model on its own. The project is read from the manifest ``make``
 builds at install time (``transform/target/manifest.json``), so parsing the DAG never runs
 dbt."""
 
@@ -77,17 +77,18 @@ def dbt_models(group_id: str, release_task_id: str) -> DbtTaskGroup:
 
 
 def _after_the_build(group: DbtTaskGroup) -> None:
-    """Start the model tasks once the producer's ``dbt build`` has finished, whatever its
-    outcome: each then reads its model's result at once instead of waiting on a trigger.
+    """Start the model tasks once the producer's ``dbt build`` has finished, passed or
+    failed: each then reads its model's result at once instead of waiting on a trigger.
     Cosmos starts them beside the producer, which ``dag.test`` (one task at a time, in no set
-    order) cannot run, and which the build, seconds long, does not need."""
+    order) cannot run, and which the build, seconds long, does not need. When the producer
+    never ran (an upstream task failed), they are skipped: there is no result to wait for."""
     tasks = list(_tasks_of(group))
     producer = next(task for task in tasks if task.task_id.endswith(f".{PRODUCER_WATCHER_TASK_ID}"))
     in_group = {task.task_id for task in tasks}
     for task in tasks:
         if hasattr(task, "producer_task_id") and not set(task.upstream_task_ids) & in_group:
             producer >> task
-            task.trigger_rule = "all_done"
+            task.trigger_rule = "one_done"
 
 
 def _tasks_of(group: TaskGroup) -> Iterator[BaseOperator]:
