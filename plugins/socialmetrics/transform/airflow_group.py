@@ -2,9 +2,9 @@
 ``dbt build`` over the whole project once (``dbt_producer_watcher``), and one task per model
 reports that model's build and tests from it, so the grid shows which model failed and its
 log says why, at the cost of one dbt start-up per run instead of one per model. A failed
-model task that is cleared in the UI builds its model on its own. The project is read from the manifest ``make``
-builds at install time (``transform/target/manifest.json``), so parsing the DAG never runs
-dbt."""
+model task that is cleared in the UI builds its model on its own. The project is read from
+the manifest ``make`` builds at install time (``transform/target/manifest.json``), so
+parsing the DAG never runs dbt."""
 
 from __future__ import annotations
 
