@@ -18,6 +18,10 @@ from sandbox.scenario.quirks import QUIRKS_ORGANISATION, RENAMED_ON
 from socialmetrics.warehouse.engine import warehouse_engine
 from socialmetrics.window import RunWindow
 
+# One pytest-xdist worker runs every test here, so the module's runs (two per warehouse)
+# are made once, not once on each worker that gets one of its tests.
+pytestmark = pytest.mark.xdist_group("real-world-accounts")
+
 BEFORE_RENAME = RENAMED_ON - timedelta(days=2)
 AFTER_RENAME = RENAMED_ON + timedelta(days=9)
 MALFORMED = "WaveneyVale-Bins"
@@ -51,14 +55,7 @@ def quirks_registry(scenario, tmp_path_factory):
     return folder
 
 
-# Each engine's tests stay on one pytest-xdist worker, so the module's runs are made once.
-@pytest.fixture(
-    scope="module",
-    params=[
-        pytest.param(engine, marks=pytest.mark.xdist_group(f"real-world-{engine}"))
-        for engine in ("duckdb", "postgres")
-    ],
-)
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
 def two_runs(request, sandbox, quirks_registry, tmp_path_factory):
     """The day before the rename and a day after it, each run when it would be scheduled;
     once per warehouse engine for the whole module (the runs are what the tests read)."""
