@@ -8,9 +8,6 @@ parsing the DAG never runs dbt."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from airflow.sdk import BaseOperator, TaskGroup
 from cosmos import (
     DbtTaskGroup,
     ExecutionConfig,
@@ -82,18 +79,10 @@ def _after_the_build(group: DbtTaskGroup) -> None:
     Cosmos starts them beside the producer, which ``dag.test`` (one task at a time, in no set
     order) cannot run, and which the build, seconds long, does not need. When the producer
     never ran (an upstream task failed), they are skipped: there is no result to wait for."""
-    tasks = list(_tasks_of(group))
+    tasks = list(group.iter_tasks())
     producer = next(task for task in tasks if task.task_id.endswith(f".{PRODUCER_WATCHER_TASK_ID}"))
     in_group = {task.task_id for task in tasks}
     for task in tasks:
         if hasattr(task, "producer_task_id") and not set(task.upstream_task_ids) & in_group:
             producer >> task
             task.trigger_rule = "one_done"
-
-
-def _tasks_of(group: TaskGroup) -> Iterator[BaseOperator]:
-    for child in group.children.values():
-        if isinstance(child, TaskGroup):
-            yield from _tasks_of(child)
-        else:
-            yield child
